@@ -43,6 +43,10 @@ type Not struct{ Filter Filter }
 // int64 for integer; time.Time for dateTime; nil for Pr. Strings are kept as
 // the client sent them; whether to compare them case-insensitively is
 // given by Path.Leaf().CaseExact.
+//
+// Ne matches when no value of the attribute equals Value, so it also
+// matches a resource without the attribute; every other operator fails
+// on an absent attribute.
 type Compare struct {
 	Path  Path
 	Op    Operator

@@ -38,6 +38,7 @@ const (
 // parent.
 type Attribute struct {
 	Name            string
+	Description     string
 	Type            Type
 	MultiValued     bool
 	Required        bool

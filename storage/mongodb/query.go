@@ -1,0 +1,329 @@
+package mongodb
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/storage"
+)
+
+// QueryUsers lists all users for the main account and the members of the
+// sandbox's groups for a sandbox.
+func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) (*storage.Page[*storage.User], error) {
+	tr := &translator{s: s, tenant: tenant}
+	var scope bson.D
+	if tenant != storage.MainTenant {
+		ids, err := s.distinctStrings(ctx, s.memberships, "userId", bson.D{{Key: "tenant", Value: tenant}})
+		if err != nil {
+			return nil, translate("query users", err)
+		}
+		// NOTE: a sandbox with very many members makes this $in list as
+		// long; see the note on translator.
+		scope = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: nonNil(ids)}}}}
+	}
+	docs, page, err := s.query(ctx, s.users, tr, scope, q)
+	if err != nil {
+		return nil, fmt.Errorf("query users: %w", err)
+	}
+	out := &storage.Page[*storage.User]{Total: page.Total, More: page.More}
+	for _, d := range docs {
+		u, err := d.user()
+		if err != nil {
+			return nil, fmt.Errorf("query users: %w", err)
+		}
+		out.Items = append(out.Items, u)
+	}
+	return out, nil
+}
+
+// QueryGroups lists the tenant's groups.
+func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query) (*storage.Page[*storage.Group], error) {
+	tr := &translator{s: s, tenant: tenant, groups: true}
+	scope := bson.D{{Key: "tenant", Value: tenant}}
+	docs, page, err := s.query(ctx, s.groups, tr, scope, q)
+	if err != nil {
+		return nil, fmt.Errorf("query groups: %w", err)
+	}
+	out := &storage.Page[*storage.Group]{Total: page.Total, More: page.More}
+	for _, d := range docs {
+		g, err := d.group()
+		if err != nil {
+			return nil, fmt.Errorf("query groups: %w", err)
+		}
+		out.Items = append(out.Items, g)
+	}
+	return out, nil
+}
+
+// query runs q on collection c within scope (equality conditions that
+// restrict the collection to a tenant).
+//
+// Documents without a value for the sort attribute come last in
+// ascending order and first in descending order. MongoDB orders a missing
+// value before every other, so such a query runs in two parts: documents
+// with a value sorted by it, and documents without one in id order (in
+// the sort direction, so that descending is exactly ascending reversed).
+func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, scope bson.D, q storage.Query) ([]resourceDoc, storage.Page[struct{}], error) {
+	var page storage.Page[struct{}]
+	if q.After != "" && q.SortBy != nil {
+		return nil, page, fmt.Errorf("cursor with sortBy: %w", storage.ErrInvalidCursor)
+	}
+	f, err := tr.filter(ctx, q.Filter)
+	if err != nil {
+		return nil, page, err
+	}
+	filter := slices.Clone(scope)
+	if len(f) > 0 {
+		filter = append(filter, bson.E{Key: "$and", Value: bson.A{f}})
+	}
+	if q.Count {
+		n, err := c.CountDocuments(ctx, filter)
+		if err != nil {
+			return nil, page, translate("count", err)
+		}
+		page.Total = int(n)
+	}
+	if q.Limit <= 0 {
+		if !q.Count {
+			n, err := c.CountDocuments(ctx, filter, options.Count().SetLimit(int64(q.Offset)+1))
+			if err != nil {
+				return nil, page, translate("count", err)
+			}
+			page.More = n > int64(q.Offset)
+		} else {
+			page.More = page.Total > q.Offset
+		}
+		return nil, page, nil
+	}
+
+	parts, err := sortParts(c.Name(), scope, filter, q)
+	if err != nil {
+		return nil, page, err
+	}
+	offset, want := int64(q.Offset), int64(q.Limit)+1
+	if q.After != "" {
+		offset = 0
+	}
+	var docs []resourceDoc
+	for _, p := range parts {
+		if want == 0 {
+			break
+		}
+		got, err := find(ctx, c, p.filter, p.sort, offset, want)
+		if err != nil {
+			return nil, page, err
+		}
+		docs = append(docs, got...)
+		want -= int64(len(got))
+		if len(got) > 0 || offset == 0 {
+			offset = 0
+			continue
+		}
+		// The part had fewer documents than the offset; skip them all.
+		n, err := c.CountDocuments(ctx, p.filter)
+		if err != nil {
+			return nil, page, translate("count", err)
+		}
+		offset = max(0, offset-n)
+	}
+	if len(docs) > q.Limit {
+		docs, page.More = docs[:q.Limit], true
+	}
+	return docs, page, nil
+}
+
+// uniqueSortField is, per collection, the sort field that a unique index
+// covers, so that it needs no tie-breaker.
+var uniqueSortField = map[string]string{colUsers: "s.userName", colGroups: "s.displayName"}
+
+// queryPart is one filter and order of a query (see Store.query).
+type queryPart struct {
+	filter bson.D
+	sort   bson.D
+}
+
+func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]queryPart, error) {
+	byID := sortKeys(scope, "_id", 1)
+	if q.After != "" {
+		after := append(slices.Clone(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
+		return []queryPart{{after, byID}}, nil
+	}
+	if q.SortBy == nil {
+		return []queryPart{{filter, byID}}, nil
+	}
+	field, always, err := sortField(*q.SortBy)
+	if err != nil {
+		return nil, err
+	}
+	dir := 1
+	if q.Descending {
+		dir = -1
+	}
+	sorted := sortKeys(scope, field, dir)
+	if uniqueSortField[collection] != field {
+		// Ties are ordered by id, in the sort direction so that one
+		// index on (field, _id) serves both directions.
+		sorted = append(sorted, bson.E{Key: "_id", Value: dir})
+	}
+	if always {
+		return []queryPart{{filter, sorted}}, nil
+	}
+	present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{
+		{Key: "$exists", Value: true}, {Key: "$ne", Value: nil},
+	}})
+	missing := append(slices.Clone(filter), bson.E{Key: "$nor", Value: bson.A{
+		bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}, {Key: "$ne", Value: nil}}}},
+	}})
+	if q.Descending {
+		return []queryPart{{missing, sortKeys(scope, "_id", -1)}, {present, sorted}}, nil
+	}
+	return []queryPart{{present, sorted}, {missing, byID}}, nil
+}
+
+// sortKeys orders by field within the equality conditions of scope, so
+// that the sort is served by an index that starts with the scope's
+// fields.
+func sortKeys(scope bson.D, field string, dir int) bson.D {
+	var keys bson.D
+	for _, e := range scope {
+		if _, isValue := e.Value.(string); isValue {
+			keys = append(keys, bson.E{Key: e.Key, Value: 1})
+		}
+	}
+	return append(keys, bson.E{Key: field, Value: dir})
+}
+
+// sortField returns the field that orders by path and whether every
+// document has it.
+func sortField(path schemas.Path) (string, bool, error) {
+	name := path.Attr.Name
+	if path.Extension() == "" {
+		switch {
+		case strings.EqualFold(name, "id"):
+			return "_id", true, nil
+		case strings.EqualFold(name, "meta") && path.Sub != nil && strings.EqualFold(path.Sub.Name, "created"):
+			return "created", true, nil
+		case strings.EqualFold(name, "meta") && path.Sub != nil && strings.EqualFold(path.Sub.Name, "lastModified"):
+			return "lastModified", true, nil
+		case strings.EqualFold(name, "meta"), strings.EqualFold(name, "groups"), strings.EqualFold(name, "members"):
+			return "", false, schemas.Errorf("invalidValue", "sorting by %s is not supported", path)
+		}
+	}
+	return searchField(path.Keys(), path.Leaf()), false, nil
+}
+
+func find(ctx context.Context, c *mongo.Collection, filter, sort bson.D, skip, limit int64) ([]resourceDoc, error) {
+	opts := options.Find().SetSort(sort).SetLimit(limit).SetProjection(withoutSearch)
+	if skip > 0 {
+		opts.SetSkip(skip)
+	}
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, translate("find", err)
+	}
+	var docs []resourceDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("find", err)
+	}
+	return docs, nil
+}
+
+// ids returns the _id of every document of c that matches filter.
+func (s *Store) ids(ctx context.Context, c *mongo.Collection, filter bson.D) ([]string, error) {
+	cur, err := c.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID
+	}
+	return out, nil
+}
+
+// UserGroups returns the tenant's groups of each user, ordered by
+// displayName and then id.
+func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]storage.GroupRef, error) {
+	out := make(map[string][]storage.GroupRef, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	cur, err := s.memberships.Find(ctx, bson.D{
+		{Key: "tenant", Value: tenant},
+		{Key: "userId", Value: bson.D{{Key: "$in", Value: userIDs}}},
+	}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "groupId", Value: 1}, {Key: "userId", Value: 1}}))
+	if err != nil {
+		return nil, translate("list user groups", err)
+	}
+	var pairs []struct {
+		GroupID string `bson:"groupId"`
+		UserID  string `bson:"userId"`
+	}
+	if err := cur.All(ctx, &pairs); err != nil {
+		return nil, translate("list user groups", err)
+	}
+	if len(pairs) == 0 {
+		return out, nil
+	}
+	groupIDs := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		groupIDs = append(groupIDs, p.GroupID)
+	}
+	names, err := s.groupNames(ctx, tenant, groupIDs)
+	if err != nil {
+		return nil, translate("list user groups", err)
+	}
+	for _, p := range pairs {
+		if name, ok := names[p.GroupID]; ok {
+			out[p.UserID] = append(out[p.UserID], storage.GroupRef{GroupID: p.GroupID, DisplayName: name})
+		}
+	}
+	for _, refs := range out {
+		slices.SortFunc(refs, func(a, b storage.GroupRef) int {
+			if c := strings.Compare(a.DisplayName, b.DisplayName); c != 0 {
+				return c
+			}
+			return strings.Compare(a.GroupID, b.GroupID)
+		})
+	}
+	return out, nil
+}
+
+func (s *Store) groupNames(ctx context.Context, tenant string, ids []string) (map[string]string, error) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	cur, err := s.groups.Find(ctx, bson.D{
+		{Key: "tenant", Value: tenant},
+		{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}},
+	}, options.Find().SetProjection(bson.D{{Key: "a.displayName", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		ID string `bson:"_id"`
+		A  struct {
+			DisplayName string `bson:"displayName"`
+		} `bson:"a"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(docs))
+	for _, d := range docs {
+		out[d.ID] = d.A.DisplayName
+	}
+	return out, nil
+}

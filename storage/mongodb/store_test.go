@@ -1,0 +1,289 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/storage"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// backendTests are this backend's own tests, beside the conformance
+// suite: they pin down the MongoDB-specific translation of filters,
+// sorting and cascades. ferret skips what FerretDB cannot run.
+func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool) {
+	t.Run("user uniqueness", func(t *testing.T) { testUserUniqueness(t, open(t), ferret) })
+	t.Run("filters", func(t *testing.T) { testFilters(t, open(t), ferret) })
+	t.Run("sort missing last", func(t *testing.T) { testSortMissing(t, open(t)) })
+	t.Run("memberships", func(t *testing.T) { testMemberships(t, open(t)) })
+	t.Run("sandbox cascade", func(t *testing.T) { testSandboxCascade(t, open(t)) })
+}
+
+func mustCreateUser(t *testing.T, s storage.Store, id string, attrs map[string]any) {
+	t.Helper()
+	u := &storage.User{ID: id, Attributes: attrs, Created: t0, LastModified: t0}
+	if err := s.CreateUser(context.Background(), u); err != nil {
+		t.Fatalf("create user %s: %v", id, err)
+	}
+}
+
+func testUserUniqueness(t *testing.T, s storage.Store, ferret bool) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "u1", map[string]any{"userName": "BJensen", "active": true, "x": int64(3), "f": 1.5})
+	err := s.CreateUser(ctx, &storage.User{ID: "u2", Attributes: map[string]any{"userName": "bjensen"}})
+	if !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Errorf("create user with userName differing in case: got %v, want ErrAlreadyExists", err)
+	}
+	got, err := s.GetUser(ctx, "u1")
+	if err != nil {
+		t.Fatalf("get user: %v", err)
+	}
+	want := &storage.User{ID: "u1", Version: 1, Created: t0, LastModified: t0,
+		Attributes: map[string]any{"userName": "BJensen", "active": true, "x": int64(3), "f": 1.5}}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("user read back (-got +want):\n%s", diff)
+	}
+	if ferret {
+		t.Skip(ferretUniqueUpdate)
+	}
+	mustCreateUser(t, s, "u3", map[string]any{"userName": "other"})
+	_, err = s.UpdateUser(ctx, "u3", t0, func(u *storage.User) error {
+		u.Attributes["userName"] = "BJENSEN"
+		return nil
+	})
+	if !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Errorf("rename to a taken userName: got %v, want ErrAlreadyExists", err)
+	}
+	if _, err := s.GetUser(ctx, "nope"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("get unknown user: got %v, want ErrNotFound", err)
+	}
+}
+
+func testFilters(t *testing.T, s storage.Store, ferret bool) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "a", map[string]any{
+		"userName": "Alice", "displayName": "Alice A.", "active": true, "externalId": "EXT-1",
+		"name":   map[string]any{"familyName": "Smith", "givenName": "Alice"},
+		"emails": []any{map[string]any{"type": "work", "value": "alice@Example.com"}, map[string]any{"type": "home", "value": "a@home.org"}},
+		"title":  "a.b*c",
+		schemas.EnterpriseUserURN: map[string]any{"employeeNumber": "701"},
+	})
+	mustCreateUser(t, s, "b", map[string]any{
+		"userName": "bob", "active": false, "externalId": "ext-1",
+		"emails": []any{map[string]any{"type": "home", "value": "bob@example.com"}},
+	})
+	mustCreateUser(t, s, "c", map[string]any{"userName": "carol", "nickName": "2026-01-02T00:00:00Z"})
+	g := &storage.Group{ID: "g1", Tenant: storage.MainTenant, Attributes: map[string]any{"displayName": "Admins"}}
+	if err := s.CreateGroup(ctx, g, []string{"a", "c"}); err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+
+	tests := []struct {
+		filter    string
+		want      []string
+		elemMatch bool
+	}{
+		{`userName eq "ALICE"`, []string{"a"}, false},
+		{`userName ne "alice"`, []string{"b", "c"}, false},
+		{`externalId eq "ext-1"`, []string{"b"}, false},
+		{`title co "b*c"`, []string{"a"}, false},
+		{`title co ".*"`, nil, false},
+		{`userName sw "A"`, []string{"a"}, false},
+		{`userName ew "OL"`, []string{"c"}, false},
+		{`userName gt "b"`, []string{"b", "c"}, false},
+		{`active eq false`, []string{"b"}, false},
+		{`not (active eq true)`, []string{"b", "c"}, false},
+		{`displayName pr`, []string{"a"}, false},
+		{`not (displayName pr)`, []string{"b", "c"}, false},
+		{`emails.value co "example.COM"`, []string{"a", "b"}, false},
+		{`emails co "@home"`, []string{"a"}, false},
+		{`name.familyName eq "smith" or userName eq "bob"`, []string{"a", "b"}, false},
+		{`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701"`, []string{"a"}, false},
+		{`meta.created ge "2026-03-01T12:00:00Z" and meta.created lt "2026-03-01T13:00:00+01:00"`, nil, false},
+		{`meta.created ge "2026-03-01T12:00:00Z" and meta.created lt "2026-03-01T14:00:00+01:00"`, []string{"a", "b", "c"}, false},
+		{`groups.value eq "g1"`, []string{"a", "c"}, false},
+		{`groups.display eq "admins"`, []string{"a", "c"}, false},
+		{`groups.value ne "g1"`, []string{"b"}, false},
+		{`groups pr`, []string{"a", "c"}, false},
+		{`id eq "b"`, []string{"b"}, false},
+		{`emails[type eq "work" and value co "example.com"]`, []string{"a"}, true},
+		{`emails[type eq "home" and value co "example.com"]`, []string{"b"}, true},
+		{`emails[not (type eq "home")]`, []string{"a"}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter, func(t *testing.T) {
+			if ferret && tc.elemMatch {
+				t.Skip(ferretElemMatch)
+			}
+			f, err := schemas.User.ParseFilter(tc.filter)
+			if err != nil {
+				t.Fatalf("parse filter: %v", err)
+			}
+			page, err := s.QueryUsers(ctx, storage.MainTenant, storage.Query{Filter: f, Limit: 10, Count: true})
+			if err != nil {
+				t.Fatalf("query users: %v", err)
+			}
+			var got []string
+			for _, u := range page.Items {
+				got = append(got, u.ID)
+			}
+			if diff := cmp.Diff(got, tc.want); diff != "" {
+				t.Errorf("ids (-got +want):\n%s", diff)
+			}
+			if page.Total != len(tc.want) {
+				t.Errorf("total: got %d, want %d", page.Total, len(tc.want))
+			}
+		})
+	}
+}
+
+func testSortMissing(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "1", map[string]any{"userName": "u1", "displayName": "b"})
+	mustCreateUser(t, s, "2", map[string]any{"userName": "u2"})
+	mustCreateUser(t, s, "3", map[string]any{"userName": "u3", "displayName": "A"})
+	mustCreateUser(t, s, "4", map[string]any{"userName": "u4"})
+	path, err := schemas.User.Lookup("displayName")
+	if err != nil {
+		t.Fatalf("lookup displayName: %v", err)
+	}
+	tests := []struct {
+		name          string
+		desc          bool
+		offset, limit int
+		want          []string
+		more          bool
+	}{
+		{"ascending", false, 0, 10, []string{"3", "1", "2", "4"}, false},
+		{"descending", true, 0, 10, []string{"4", "2", "1", "3"}, false},
+		{"page across parts", false, 1, 2, []string{"1", "2"}, true},
+		{"offset past sorted part", false, 3, 2, []string{"4"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			page, err := s.QueryUsers(ctx, storage.MainTenant, storage.Query{
+				SortBy: &path, Descending: tc.desc, Offset: tc.offset, Limit: tc.limit,
+			})
+			if err != nil {
+				t.Fatalf("query users: %v", err)
+			}
+			var got []string
+			for _, u := range page.Items {
+				got = append(got, u.ID)
+			}
+			if diff := cmp.Diff(got, tc.want); diff != "" {
+				t.Errorf("order (-got +want):\n%s", diff)
+			}
+			if page.More != tc.more {
+				t.Errorf("more: got %v, want %v", page.More, tc.more)
+			}
+		})
+	}
+}
+
+func testMemberships(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2", "u3"} {
+		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
+	}
+	g := &storage.Group{ID: "g", Tenant: "sb", Attributes: map[string]any{"displayName": "G"}}
+	err := s.CreateGroup(ctx, g, []string{"u1", "missing"})
+	var missing *storage.MemberNotFoundError
+	if !errors.As(err, &missing) || missing.UserID != "missing" {
+		t.Fatalf("create group with unknown member: got %v, want MemberNotFoundError for missing", err)
+	}
+	if _, err := s.GetGroup(ctx, "sb", "g"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("group after failed create: got %v, want ErrNotFound", err)
+	}
+	if err := s.CreateGroup(ctx, g, []string{"u1", "u2"}); err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	updated, err := s.UpdateGroup(ctx, "sb", "g", t0, func(g *storage.Group) (*storage.MemberChange, error) {
+		return &storage.MemberChange{Add: []string{"u3"}, Remove: []string{"u1"}}, nil
+	})
+	if err != nil {
+		t.Fatalf("update group: %v", err)
+	}
+	if updated.Version != 2 {
+		t.Errorf("version after update: got %d, want 2", updated.Version)
+	}
+	first, err := s.ListMembers(ctx, "sb", "g", "", 1)
+	if err != nil {
+		t.Fatalf("list members: %v", err)
+	}
+	rest, err := s.ListMembers(ctx, "sb", "g", first[0].UserID, 10)
+	if err != nil {
+		t.Fatalf("list members after %s: %v", first[0].UserID, err)
+	}
+	want := []storage.Member{{UserID: "u2", Display: "name-u2"}, {UserID: "u3", Display: "name-u3"}}
+	if diff := cmp.Diff(slices.Concat(first, rest), want); diff != "" {
+		t.Errorf("members (-got +want):\n%s", diff)
+	}
+	page, err := s.QueryUsers(ctx, "sb", storage.Query{Limit: 10})
+	if err != nil {
+		t.Fatalf("query sandbox users: %v", err)
+	}
+	if len(page.Items) != 2 {
+		t.Errorf("sandbox users: got %d, want 2", len(page.Items))
+	}
+	n, err := s.RemoveUserFromTenant(ctx, "sb", "u2")
+	if err != nil || n != 1 {
+		t.Errorf("remove user from tenant: got %d, %v, want 1, nil", n, err)
+	}
+	if err := s.DeleteUser(ctx, "u3"); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	if ok, err := s.IsMember(ctx, "sb", "g", "u3"); err != nil || ok {
+		t.Errorf("deleted user is member: got %v, %v, want false, nil", ok, err)
+	}
+	got, err := s.GetGroup(ctx, "sb", "g")
+	if err != nil {
+		t.Fatalf("get group: %v", err)
+	}
+	if got.Version != 4 {
+		t.Errorf("group version after two member removals: got %d, want 4", got.Version)
+	}
+}
+
+func testSandboxCascade(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "u", map[string]any{"userName": "u"})
+	sb := &storage.Sandbox{ID: "acme", Key: "k1", DisplayName: "ACME", Created: t0}
+	if err := s.CreateSandbox(ctx, sb); err != nil {
+		t.Fatalf("create sandbox: %v", err)
+	}
+	if err := s.CreateSandbox(ctx, sb); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Errorf("create sandbox twice: got %v, want ErrAlreadyExists", err)
+	}
+	g := &storage.Group{ID: "g", Tenant: "k1", Attributes: map[string]any{"displayName": "G"}}
+	if err := s.CreateGroup(ctx, g, []string{"u"}); err != nil {
+		t.Fatalf("create group: %v", err)
+	}
+	c := &storage.Credential{ID: "c", Tenant: "k1", Created: t0, Hash: []byte{1, 2, 3}}
+	if err := s.CreateCredential(ctx, c); err != nil {
+		t.Fatalf("create credential: %v", err)
+	}
+	if err := s.DeleteSandbox(ctx, "acme"); err != nil {
+		t.Fatalf("delete sandbox: %v", err)
+	}
+	if _, err := s.CredentialByHash(ctx, []byte{1, 2, 3}); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("credential after sandbox delete: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetGroup(ctx, "k1", "g"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("group after sandbox delete: got %v, want ErrNotFound", err)
+	}
+	refs, err := s.UserGroups(ctx, "k1", []string{"u"})
+	if err != nil || len(refs["u"]) != 0 {
+		t.Errorf("user groups after sandbox delete: got %v, %v, want none", refs, err)
+	}
+	if _, err := s.GetUser(ctx, "u"); err != nil {
+		t.Errorf("user after sandbox delete: %v", err)
+	}
+}

@@ -1,0 +1,138 @@
+package mongodb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/scimd/scimd/storage"
+)
+
+type sandboxDoc struct {
+	ID          string    `bson:"_id"`
+	Key         string    `bson:"key"`
+	DisplayName string    `bson:"displayName"`
+	Created     time.Time `bson:"created"`
+}
+
+func (d *sandboxDoc) sandbox() *storage.Sandbox {
+	return &storage.Sandbox{ID: d.ID, Key: d.Key, DisplayName: d.DisplayName, Created: d.Created.UTC()}
+}
+
+// CreateSandbox inserts the sandbox; its id and key are unique.
+func (s *Store) CreateSandbox(ctx context.Context, sb *storage.Sandbox) error {
+	_, err := s.sandboxes.InsertOne(ctx, sandboxDoc{
+		ID: sb.ID, Key: sb.Key, DisplayName: sb.DisplayName, Created: sb.Created,
+	})
+	return translate(fmt.Sprintf("create sandbox %q", sb.ID), err)
+}
+
+// GetSandbox reads one sandbox by id.
+func (s *Store) GetSandbox(ctx context.Context, id string) (*storage.Sandbox, error) {
+	var d sandboxDoc
+	if err := s.sandboxes.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+		return nil, translate(fmt.Sprintf("get sandbox %q", id), err)
+	}
+	return d.sandbox(), nil
+}
+
+// ListSandboxes returns every sandbox in id order.
+func (s *Store) ListSandboxes(ctx context.Context) ([]*storage.Sandbox, error) {
+	cur, err := s.sandboxes.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, translate("list sandboxes", err)
+	}
+	var docs []sandboxDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("list sandboxes", err)
+	}
+	out := make([]*storage.Sandbox, len(docs))
+	for i := range docs {
+		out[i] = docs[i].sandbox()
+	}
+	return out, nil
+}
+
+// DeleteSandbox deletes the sandbox record first: from then on its key is
+// unreachable, so the deletes of its groups, memberships and credentials
+// that follow may fail half-way without anyone seeing the rest.
+func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
+	op := fmt.Sprintf("delete sandbox %q", id)
+	var d sandboxDoc
+	err := s.sandboxes.FindOneAndDelete(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if err != nil {
+		return translate(op, err)
+	}
+	byTenant := bson.D{{Key: "tenant", Value: d.Key}}
+	for _, c := range []*mongo.Collection{s.credentials, s.memberships, s.groups} {
+		if _, err := c.DeleteMany(ctx, byTenant); err != nil {
+			return translate(op, err)
+		}
+	}
+	return nil
+}
+
+type credentialDoc struct {
+	ID          string    `bson:"_id"`
+	Tenant      string    `bson:"tenant"`
+	Description string    `bson:"description"`
+	Created     time.Time `bson:"created"`
+	Hash        []byte    `bson:"hash"`
+}
+
+func (d *credentialDoc) credential() *storage.Credential {
+	return &storage.Credential{
+		ID: d.ID, Tenant: d.Tenant, Description: d.Description, Created: d.Created.UTC(), Hash: d.Hash,
+	}
+}
+
+// CreateCredential inserts the credential; its id and hash are unique.
+func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential) error {
+	_, err := s.credentials.InsertOne(ctx, credentialDoc{
+		ID: c.ID, Tenant: c.Tenant, Description: c.Description, Created: c.Created, Hash: c.Hash,
+	})
+	return translate(fmt.Sprintf("create credential %q", c.ID), err)
+}
+
+// CredentialByHash finds the credential with the secret's hash.
+func (s *Store) CredentialByHash(ctx context.Context, hash []byte) (*storage.Credential, error) {
+	var d credentialDoc
+	if err := s.credentials.FindOne(ctx, bson.D{{Key: "hash", Value: hash}}).Decode(&d); err != nil {
+		return nil, translate("find credential by hash", err)
+	}
+	return d.credential(), nil
+}
+
+// ListCredentials returns every credential in id order.
+func (s *Store) ListCredentials(ctx context.Context) ([]*storage.Credential, error) {
+	cur, err := s.credentials.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, translate("list credentials", err)
+	}
+	var docs []credentialDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, translate("list credentials", err)
+	}
+	out := make([]*storage.Credential, len(docs))
+	for i := range docs {
+		out[i] = docs[i].credential()
+	}
+	return out, nil
+}
+
+// DeleteCredential deletes one credential by id.
+func (s *Store) DeleteCredential(ctx context.Context, id string) error {
+	op := fmt.Sprintf("delete credential %q", id)
+	res, err := s.credentials.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return translate(op, err)
+	}
+	if res.DeletedCount == 0 {
+		return translate(op, mongo.ErrNoDocuments)
+	}
+	return nil
+}

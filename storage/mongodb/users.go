@@ -1,0 +1,190 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/scimd/scimd/storage"
+)
+
+// maxUpdateAttempts bounds the retries of a version-guarded update that
+// keeps losing to concurrent writers.
+const maxUpdateAttempts = 200
+
+// resourceDoc is the stored form of a user or group, as read back.
+type resourceDoc struct {
+	ID           string    `bson:"_id"`
+	Tenant       string    `bson:"tenant,omitempty"`
+	Attributes   bson.D    `bson:"a"`
+	Created      time.Time `bson:"created"`
+	LastModified time.Time `bson:"lastModified"`
+	Version      int64     `bson:"version"`
+}
+
+// withoutSearch leaves the search copy out of read results.
+var withoutSearch = bson.D{{Key: "s", Value: 0}}
+
+func userDoc(u *storage.User) bson.D {
+	return bson.D{
+		{Key: "_id", Value: u.ID},
+		{Key: "a", Value: storedAttributes(u.Attributes)},
+		{Key: "s", Value: searchCopy(u.Attributes)},
+		{Key: "created", Value: u.Created},
+		{Key: "lastModified", Value: u.LastModified},
+		{Key: "version", Value: u.Version},
+	}
+}
+
+func (d *resourceDoc) user() (*storage.User, error) {
+	attrs, err := attributesOf(d.Attributes)
+	if err != nil {
+		return nil, fmt.Errorf("decode user %q: %w", d.ID, err)
+	}
+	return &storage.User{
+		ID:           d.ID,
+		Attributes:   attrs,
+		Created:      d.Created.UTC(),
+		LastModified: d.LastModified.UTC(),
+		Version:      d.Version,
+	}, nil
+}
+
+// CreateUser inserts the user; the unique index on the lower-cased
+// userName rejects a duplicate.
+func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	u.Version = 1
+	_, err := s.users.InsertOne(ctx, userDoc(u))
+	return translate(fmt.Sprintf("create user %q", u.UserName()), err)
+}
+
+// GetUser reads one user by id.
+func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := s.getUser(ctx, id)
+	return u, translate(fmt.Sprintf("get user %q", id), err)
+}
+
+func (s *Store) getUser(ctx context.Context, id string) (*storage.User, error) {
+	var d resourceDoc
+	err := s.users.FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(withoutSearch)).Decode(&d)
+	if err != nil {
+		return nil, err
+	}
+	return d.user()
+}
+
+// UpdateUser replaces the user's attributes if its version has not
+// changed since it was read, and starts over when it has.
+func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update func(*storage.User) error) (*storage.User, error) {
+	op := fmt.Sprintf("update user %q", id)
+	for range maxUpdateAttempts {
+		u, err := s.getUser(ctx, id)
+		if err != nil {
+			return nil, translate(op, err)
+		}
+		read := u.Version
+		if err := update(u); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		u.ID = id
+		u.Version = read + 1
+		u.LastModified = now
+		res, err := s.users.UpdateOne(ctx,
+			bson.D{{Key: "_id", Value: id}, {Key: "version", Value: read}},
+			bson.D{{Key: "$set", Value: bson.D{
+				{Key: "a", Value: storedAttributes(u.Attributes)},
+				{Key: "s", Value: searchCopy(u.Attributes)},
+				{Key: "lastModified", Value: now},
+				{Key: "version", Value: u.Version},
+			}}})
+		if err != nil {
+			return nil, translate(op, err)
+		}
+		if res.MatchedCount == 1 {
+			return u, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	return nil, fmt.Errorf("%s: version changed %d times in a row", op, maxUpdateAttempts)
+}
+
+// DeleteUser deletes the user and then its memberships. Without a
+// transaction a failure in between leaves memberships of a missing user,
+// which no read shows: members are always joined with their user.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	op := fmt.Sprintf("delete user %q", id)
+	err := s.inTransaction(ctx, func(ctx context.Context) error {
+		res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		if err != nil {
+			return err
+		}
+		if res.DeletedCount == 0 {
+			return mongo.ErrNoDocuments
+		}
+		_, err = s.removeMemberships(ctx, bson.D{{Key: "userId", Value: id}})
+		return err
+	})
+	return translate(op, err)
+}
+
+// RemoveUserFromTenant deletes the user's memberships in the tenant's
+// groups.
+func (s *Store) RemoveUserFromTenant(ctx context.Context, tenant, userID string) (int, error) {
+	var n int
+	err := s.inTransaction(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = s.removeMemberships(ctx, bson.D{{Key: "tenant", Value: tenant}, {Key: "userId", Value: userID}})
+		return err
+	})
+	return n, translate(fmt.Sprintf("remove user %q from tenant", userID), err)
+}
+
+// removeMemberships deletes the memberships matching filter and increments
+// the version of every group that lost a member.
+func (s *Store) removeMemberships(ctx context.Context, filter bson.D) (int, error) {
+	groupIDs, err := s.distinctStrings(ctx, s.memberships, "groupId", filter)
+	if err != nil {
+		return 0, err
+	}
+	if len(groupIDs) == 0 {
+		return 0, nil
+	}
+	res, err := s.memberships.DeleteMany(ctx, filter)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.touchGroups(ctx, groupIDs); err != nil {
+		return 0, err
+	}
+	return int(res.DeletedCount), nil
+}
+
+// touchGroups increments the version of the groups whose members changed.
+func (s *Store) touchGroups(ctx context.Context, ids []string) error {
+	_, err := s.groups.UpdateMany(ctx,
+		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		bson.D{
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
+			{Key: "$set", Value: bson.D{{Key: "lastModified", Value: time.Now().UTC()}}},
+		})
+	return err
+}
+
+func (s *Store) distinctStrings(ctx context.Context, c *mongo.Collection, field string, filter bson.D) ([]string, error) {
+	var out []string
+	if err := c.Distinct(ctx, field, filter).Decode(&out); err != nil {
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,232 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/storage"
+)
+
+// errUserInSandbox is the error of every user write on a sandbox. Users
+// exist once, in the main account, and a sandbox only refers to them.
+func errUserInSandbox() *Error {
+	return &Error{
+		Kind: ErrForbidden,
+		Detail: "users are created and changed in the main account; invite a user into " +
+			"this sandbox by adding it to one of the sandbox's groups (or through the " +
+			"admin API's invitations endpoint)",
+	}
+}
+
+func userNameTaken(userName string) *Error {
+	return &Error{
+		Kind:     storage.ErrAlreadyExists,
+		ScimType: "uniqueness",
+		Detail:   fmt.Sprintf("userName %q is already taken", userName),
+	}
+}
+
+// CreateUser validates body and stores it as a new user. Only the main
+// account creates users.
+func (s *Service) CreateUser(ctx context.Context, t *Tenant, body map[string]any) (*storage.User, error) {
+	if !t.IsMain() {
+		return nil, errUserInSandbox()
+	}
+	attrs, err := normalizeUser(body)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	u := &storage.User{ID: s.newID(), Attributes: attrs, Created: now, LastModified: now, Version: 1}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return nil, userNameTaken(u.UserName())
+		}
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// GetUser returns the user with the id. On a sandbox only users that are
+// members of one of its groups are found, and any other id is not found.
+func (s *Service) GetUser(ctx context.Context, t *Tenant, id string) (*storage.User, error) {
+	u, err := s.store.GetUser(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound("user", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", id, err)
+	}
+	if err := s.checkVisible(ctx, t, id); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// checkVisible returns a not-found error unless the user is visible to
+// the tenant. Every user is visible to the main account, and a sandbox's
+// members to the sandbox.
+func (s *Service) checkVisible(ctx context.Context, t *Tenant, id string) error {
+	if t.IsMain() {
+		return nil
+	}
+	groups, err := s.store.UserGroups(ctx, t.Key, []string{id})
+	if err != nil {
+		return fmt.Errorf("find groups of user %q: %w", id, err)
+	}
+	if len(groups[id]) == 0 {
+		return notFound("user", id)
+	}
+	return nil
+}
+
+// ReplaceUser replaces the user's attributes with body (PUT). Immutable
+// attributes must keep their values.
+func (s *Service) ReplaceUser(ctx context.Context, t *Tenant, id string, body map[string]any, ifVersion int64) (*storage.User, error) {
+	if !t.IsMain() {
+		return nil, errUserInSandbox()
+	}
+	attrs, err := normalizeUser(body)
+	if err != nil {
+		return nil, err
+	}
+
+	return s.updateUser(ctx, id, func(u *storage.User) error {
+		if err := checkVersion("user", id, u.Version, ifVersion); err != nil {
+			return err
+		}
+		if err := checkImmutableUser(u.Attributes, attrs); err != nil {
+			return err
+		}
+		u.Attributes = attrs
+		return nil
+	})
+}
+
+// PatchUser applies PATCH operations to the user atomically.
+func (s *Service) PatchUser(ctx context.Context, t *Tenant, id string, ops []schemas.PatchOp, ifVersion int64) (*storage.User, error) {
+	if !t.IsMain() {
+		return nil, errUserInSandbox()
+	}
+	return s.updateUser(ctx, id, func(u *storage.User) error {
+		if err := checkVersion("user", id, u.Version, ifVersion); err != nil {
+			return err
+		}
+		result, err := patchUser(u.Attributes, ops)
+		if err != nil {
+			return err
+		}
+		if !result.Members.Empty() {
+			return invalid("invalidPath", "users have no members attribute")
+		}
+		if err := checkImmutableUser(u.Attributes, result.Attributes); err != nil {
+			return err
+		}
+		u.Attributes = result.Attributes
+		return nil
+	})
+}
+
+// updateUser runs update through the store's read-modify-write and turns
+// storage errors into client errors.
+func (s *Service) updateUser(ctx context.Context, id string, update func(*storage.User) error) (*storage.User, error) {
+	var userName string
+	u, err := s.store.UpdateUser(ctx, id, s.now(), func(u *storage.User) error {
+		if err := update(u); err != nil {
+			return err
+		}
+		userName = u.UserName()
+		return nil
+	})
+	switch {
+	case err == nil:
+		return u, nil
+	case isClientError(err):
+		return nil, err
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, notFound("user", id)
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return nil, userNameTaken(userName)
+	}
+	return nil, fmt.Errorf("update user %q: %w", id, err)
+}
+
+// DeleteUser deletes the user from the main account, with all of its
+// memberships in every tenant. On a sandbox it removes the user from the
+// sandbox's groups only, and the user stays everywhere else.
+//
+// ifVersion is compared with the user's version.
+//
+// NOTE: the store has no conditional delete, so a change of the user
+// between the version check and the delete is not detected.
+func (s *Service) DeleteUser(ctx context.Context, t *Tenant, id string, ifVersion int64) error {
+	u, err := s.GetUser(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	if err := checkVersion("user", id, u.Version, ifVersion); err != nil {
+		return err
+	}
+
+	if t.IsMain() {
+		err := s.store.DeleteUser(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return notFound("user", id)
+		}
+		return wrap(fmt.Sprintf("delete user %q", id), err)
+	}
+
+	removed, err := s.store.RemoveUserFromTenant(ctx, t.Key, id)
+	if err != nil {
+		return fmt.Errorf("remove user %q from sandbox %q: %w", id, t.ID, err)
+	}
+	if removed == 0 {
+		// Another request removed the user since GetUser saw it.
+		return notFound("user", id)
+	}
+	return nil
+}
+
+// QueryUsers lists the users the tenant can see. With withGroups it also
+// returns, for each user, the tenant's groups that it is a member of.
+func (s *Service) QueryUsers(ctx context.Context, t *Tenant, q storage.Query, withGroups bool) (*UserPage, error) {
+	page, err := s.store.QueryUsers(ctx, t.Key, q)
+	if err != nil {
+		return nil, queryError("query users", err)
+	}
+
+	result := &UserPage{Users: page.Items, Total: page.Total, More: page.More}
+	if !withGroups || len(page.Items) == 0 {
+		return result, nil
+	}
+	ids := make([]string, len(page.Items))
+	for i, u := range page.Items {
+		ids[i] = u.ID
+	}
+	if result.Groups, err = s.UserGroups(ctx, t, ids); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+// UserGroups returns, for each user id, the tenant's groups that the user
+// is a member of.
+func (s *Service) UserGroups(ctx context.Context, t *Tenant, userIDs []string) (map[string][]storage.GroupRef, error) {
+	groups, err := s.store.UserGroups(ctx, t.Key, userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("find groups of users: %w", err)
+	}
+	return groups, nil
+}
+
+// queryError turns an unusable cursor into a client error with scimType
+// invalidCursor, the value that package scimserver also uses.
+func queryError(op string, err error) error {
+	if errors.Is(err, storage.ErrInvalidCursor) {
+		return invalid("invalidCursor", "the cursor is invalid; start again from the first page")
+	}
+	return wrap(op, err)
+}
