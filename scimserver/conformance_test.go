@@ -140,7 +140,7 @@ func TestOktaSpecTest(t *testing.T) {
 		case step.Skipped:
 			continue
 		case step.StepType == "pause":
-			// Pauses give a hosted service time to settle; scimd reads its
+			// Pauses give a hosted service time to settle. scimd reads its
 			// own writes at once (read-your-writes), so they are skipped.
 			continue
 		case step.StepType != "request":
@@ -203,9 +203,9 @@ func runRadarRequest(t *testing.T, client *http.Client, step radarStep, vars map
 	for _, script := range step.Scripts {
 		if strings.TrimSpace(script) != "" {
 			// NOTE: Runscope runs these JavaScript snippets after the
-			// request. The runner does not; the export's only script logs
-			// whether Resources is an array, which the ListResponse
-			// assertions of other steps check.
+			// request, and this runner does not. The export's only script,
+			// on the Groups step, asserts that Resources is an array when
+			// groups exist, and the test server has none at that step.
 			t.Logf("script not run: %.60q", script)
 		}
 	}
@@ -666,8 +666,8 @@ type postmanCollection struct {
 	requests int
 }
 
-// filteredCollection removes the "Get Token" folder, which asks the server
-// for a token that scimd does not issue; the main credential is passed as
+// filteredCollection removes the "Get Token" folder, which requests a token
+// from the server that scimd does not issue; the main credential is passed as
 // the token variable instead.
 func filteredCollection(t *testing.T, path string) postmanCollection {
 	t.Helper()

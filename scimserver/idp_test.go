@@ -33,7 +33,7 @@ type idpFixture struct {
 
 type idpStep struct {
 	Name string `json:"name"`
-	// Tenant is "main" or a sandbox id; the step uses that tenant's SCIM
+	// Tenant is "main" or a sandbox id. The step uses that tenant's SCIM
 	// base URL and credential.
 	Tenant string          `json:"tenant"`
 	Method string          `json:"method"`
@@ -114,7 +114,7 @@ func runIdPFixture(t *testing.T, name string) {
 }
 
 // readIdPFixture decodes a fixture and rejects unknown fields, so that a
-// misspelt check fails instead of being ignored.
+// misspelled check fails instead of being ignored.
 func readIdPFixture(t *testing.T, path string) idpFixture {
 	t.Helper()
 

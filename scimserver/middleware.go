@@ -98,7 +98,7 @@ func (s *Server) recoverPanic(p any, r *http.Request, info *requestInfo, rec *re
 		"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	if rec.wroteHeader {
 		// An error body cannot follow a response that has started. Cutting
-		// the connection tells the client that the response is incomplete.
+		// the connection shows the client that the response is incomplete.
 		rec.status = http.StatusInternalServerError
 		s.logAccess(r, info, rec, time.Since(start))
 		panic(http.ErrAbortHandler)
@@ -122,7 +122,7 @@ func (s *Server) limitBody(w http.ResponseWriter, rec *responseRecorder, r *http
 		return false
 	}
 	if r.Body != nil {
-		// MaxBytesReader gets the connection's own writer because it tells
+		// MaxBytesReader gets the connection's own writer because it asks
 		// net/http, through an unexported method, to close the connection
 		// after the response.
 		r.Body = http.MaxBytesReader(w, r.Body, limit)

@@ -177,7 +177,7 @@ func (s *Server) Handler() http.Handler {
 	scim := http.NewServeMux()
 	s.registerSCIM(scim, "/scim/v2")
 	s.registerSCIM(scim, "/sandboxes/{sandbox}/scim/v2")
-	authenticated := s.authenticate(s.routeOrReject(scim))
+	authenticated := s.authenticate(canonicalEndpoint(s.routeOrReject(scim)))
 
 	root := http.NewServeMux()
 	root.Handle("/scim/v2/", authenticated)

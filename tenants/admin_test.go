@@ -391,3 +391,23 @@ func TestEnsureAdminCredential(t *testing.T) {
 		}
 	})
 }
+
+func TestReplaceUserKeepsPassword(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	body := userBody("jdoe")
+	body["password"] = "correct horse battery staple"
+	u, err := s.CreateUser(ctx, Main, body)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+
+	replaced, err := s.ReplaceUser(ctx, Main, u.ID, userBody("jdoe"), AnyVersion)
+	if err != nil {
+		t.Fatalf("ReplaceUser without password: %v", err)
+	}
+	hash, _ := replaced.Attributes["password"].(string)
+	if !schemas.VerifyPassword(hash, "correct horse battery staple") {
+		t.Errorf("password after PUT without password: hash %q no longer verifies", hash)
+	}
+}

@@ -101,9 +101,29 @@ func (s *Service) ReplaceUser(ctx context.Context, t *Tenant, id string, body ma
 		if err := checkImmutableUser(u.Attributes, attrs); err != nil {
 			return err
 		}
-		u.Attributes = attrs
+		u.Attributes = keepPassword(u.Attributes, attrs)
 		return nil
 	})
+}
+
+// keepPassword returns replacement with the stored password hash carried
+// over when replacement sets none. The password is never returned, so
+// clients cannot echo it back in a PUT, and replacing the resource must
+// not silently clear it.
+func keepPassword(stored, replacement map[string]any) map[string]any {
+	hash, ok := stored["password"]
+	if !ok {
+		return replacement
+	}
+	if _, set := replacement["password"]; set {
+		return replacement
+	}
+	merged := make(map[string]any, len(replacement)+1)
+	for k, v := range replacement {
+		merged[k] = v
+	}
+	merged["password"] = hash
+	return merged
 }
 
 // PatchUser applies PATCH operations to the user atomically.

@@ -25,9 +25,9 @@ const (
 
 // baselineResult is one baseline engine's measurements.
 type baselineResult struct {
-	Short   string // a name for ratio labels
-	Engine  string // what the baseline talks to, for the report
-	Method  string // how it does it, for the report
+	Short   string // name in ratio labels
+	Engine  string // engine and access path, shown as a heading
+	Method  string // table layout, settings and operations, shown under the heading
 	Results []*result
 }
 

@@ -127,7 +127,7 @@ func filterEq(attr, value string) url.Values {
 }
 
 // lookupOne runs an eq filter and fails unless exactly want resources
-// match, so that a wrong answer never counts as a fast one.
+// match, so that a wrong result never counts as a fast one.
 func (c *client) lookupOne(ctx context.Context, path, attr, value string, want int) error {
 	lr, err := c.list(ctx, path, filterEq(attr, value))
 	if err != nil {

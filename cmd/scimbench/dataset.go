@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// user is what the benchmark remembers of a user it created.
+// user is the identity of a user the benchmark created.
 type user struct {
 	ID, UserName, ExternalID string
 }
@@ -295,8 +295,8 @@ func (b *bench) pushMembers(ctx context.Context, c *client, groupID string, memb
 
 // buildSandboxGroups creates groupsPerSandbox groups in every sandbox and
 // gives each sandboxMembers members. Group g of sandbox s takes a
-// consecutive run of users, so every sandbox has its own users; runs wrap
-// around when the sandboxes need more users than exist.
+// consecutive run of users, so every sandbox has its own users. The runs
+// wrap around when the sandboxes need more users than exist.
 func (b *bench) buildSandboxGroups(ctx context.Context) error {
 	type job struct{ s, g int }
 	jobs := make(chan job)

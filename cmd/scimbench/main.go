@@ -1,9 +1,9 @@
-// Command scimbench measures scimd over HTTP. It builds cmd/scimd, starts
-// it on 127.0.0.1 with a fresh data directory (or a fresh database on the
-// MongoDB server given by --mongodb-uri), builds a dataset through the
-// SCIM API, runs a fixed set of workloads at each client count, measures
-// the same reads and writes issued straight to the store as a baseline,
-// and writes a markdown report.
+// Command scimbench measures scimd over HTTP. It builds cmd/scimd and
+// starts it on 127.0.0.1 with a fresh data directory, or a fresh database
+// on the MongoDB server given by --mongodb-uri. It then builds a dataset
+// through the SCIM API and runs a fixed set of workloads at each client
+// count. Last, it measures the same reads and writes issued straight to the
+// store as a baseline, and writes a markdown report.
 //
 // It is a benchmark, not a test: nothing asserts a time and CI does not
 // run it. Every loop is bounded both by an operation count and by time.

@@ -164,9 +164,10 @@ func (r *report) writeWorkloads(sb *strings.Builder) {
 
 func (r *report) writePaging(sb *strings.Builder) {
 	sb.WriteString("## Paging through all users, count=100\n\n")
-	sb.WriteString("Each client reads every user once, page by page. First and last page latencies " +
-		"are medians over the clients' complete passes.\n\n")
-	sb.WriteString("| paging | clients | users per pass | pages | errors | timed out | first page | last page | all pages p50 | all pages p99 | pass time (median) |\n")
+	sb.WriteString("Each client reads every user once, page by page. \"last full page\" is the deepest " +
+		"page that returned 100 users (the final page is usually partial). First and last full page " +
+		"latencies are medians over the clients' complete passes.\n\n")
+	sb.WriteString("| paging | clients | users per pass | pages | errors | timed out | first page | last full page | all pages p50 | all pages p99 | pass time (median) |\n")
 	sb.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, p := range r.paging {
 		kind := "startIndex"
@@ -319,7 +320,7 @@ func (r *report) ratios() []ratio {
 	}
 	for _, p := range r.paging {
 		if p.Cursor {
-			label := fmt.Sprintf("cursor paging last page / first page p50, %s", clientsLabel(p.Clients))
+			label := fmt.Sprintf("cursor paging last full page / first page p50, %s", clientsLabel(p.Clients))
 			out = append(out, atMost(label, percentile(p.Last, 0.5), percentile(p.First, 0.5), 2))
 		}
 	}

@@ -167,7 +167,7 @@ func (b *bench) activeOp(clients int) operation {
 	}
 }
 
-// excludeMembers is the query that asks for a resource without its
+// excludeMembers is the query that requests a resource without its
 // members (RFC 7644 §3.9); PATCH accepts it too (§3.5.2).
 const excludeMembers = "?excludedAttributes=members"
 
@@ -256,7 +256,7 @@ type paging struct {
 	First, Last []time.Duration
 	All         []time.Duration
 	Passes      []time.Duration
-	Users       int // users seen by the first pass
+	Users       int // users read by a complete pass
 }
 
 func (b *bench) pageAll(ctx context.Context, clients int, cursor bool) *paging {
@@ -264,17 +264,18 @@ func (b *bench) pageAll(ctx context.Context, clients int, cursor bool) *paging {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.pagingTimeout)
 	defer cancel()
 	type pass struct {
-		lat     []time.Duration
-		elapsed time.Duration
-		users   int
-		err     error
+		lat      []time.Duration
+		lastFull int // index in lat of the last page that was full
+		elapsed  time.Duration
+		users    int
+		err      error
 	}
 	out := make(chan pass, clients)
 	for range clients {
 		go func() {
 			var ps pass
 			t := time.Now()
-			ps.lat, ps.users, ps.err = b.pagePass(ctx, cursor)
+			ps.lat, ps.lastFull, ps.users, ps.err = b.pagePass(ctx, cursor)
 			ps.elapsed = time.Since(t)
 			out <- ps
 		}()
@@ -294,9 +295,9 @@ func (b *bench) pageAll(ctx context.Context, clients int, cursor bool) *paging {
 			}
 			continue
 		}
-		if len(ps.lat) > 0 {
+		if ps.lastFull >= 0 {
 			p.First = append(p.First, ps.lat[0])
-			p.Last = append(p.Last, ps.lat[len(ps.lat)-1])
+			p.Last = append(p.Last, ps.lat[ps.lastFull])
 		}
 		p.Passes = append(p.Passes, ps.elapsed)
 		p.Users = ps.users
@@ -305,14 +306,18 @@ func (b *bench) pageAll(ctx context.Context, clients int, cursor bool) *paging {
 }
 
 // pagePass reads every user 100 at a time, by startIndex or by cursor
-// (RFC 9865: an empty cursor parameter asks for the first page, and each
+// (RFC 9865: an empty cursor parameter requests the first page, and each
 // response's nextCursor for the next; the last page has none). It returns
 // each page's latency and the number of users read. The number of pages
 // is bounded by the users the dataset can hold.
-func (b *bench) pagePass(ctx context.Context, cursor bool) ([]time.Duration, int, error) {
+//
+// It also returns the index of the last full page: the final page is
+// usually partial and cheaper, so the deepest full page is the one that
+// shows whether a page costs more the further it is from the start.
+func (b *bench) pagePass(ctx context.Context, cursor bool) (lat []time.Duration, lastFull, seen int, err error) {
 	const count = 100
-	var lat []time.Duration
-	seen, next, start := 0, "", 1
+	next, start := "", 1
+	lastFull = -1
 	maxPages := (len(b.ds.users)+2*b.cfg.ops*len(b.cfg.clients))/count + 10
 	for range maxPages {
 		params := url.Values{"count": {strconv.Itoa(count)}}
@@ -323,22 +328,26 @@ func (b *bench) pagePass(ctx context.Context, cursor bool) ([]time.Duration, int
 		}
 		t := time.Now()
 		lr, err := b.main.list(ctx, "/Users", params)
-		lat = append(lat, time.Since(t))
+		d := time.Since(t)
 		if err != nil {
-			return lat[:len(lat)-1], seen, err
+			return lat, lastFull, seen, err
+		}
+		lat = append(lat, d)
+		if len(lr.Resources) == count {
+			lastFull = len(lat) - 1
 		}
 		seen += len(lr.Resources)
 		if cursor {
 			if lr.NextCursor == "" {
-				return lat, seen, nil
+				return lat, lastFull, seen, nil
 			}
 			next = lr.NextCursor
 			continue
 		}
 		start += len(lr.Resources)
 		if len(lr.Resources) == 0 || start > lr.TotalResults {
-			return lat, seen, nil
+			return lat, lastFull, seen, nil
 		}
 	}
-	return lat, seen, fmt.Errorf("paging by cursor=%v did not end after %d pages", cursor, maxPages)
+	return lat, lastFull, seen, fmt.Errorf("paging by cursor=%v did not end after %d pages", cursor, maxPages)
 }

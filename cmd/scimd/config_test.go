@@ -214,3 +214,21 @@ func TestParseConfigHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestExampleURL(t *testing.T) {
+	tests := []struct {
+		listen, baseURL, want string
+	}{
+		{":8080", "", "http://localhost:8080"},
+		{"0.0.0.0:9000", "", "http://localhost:9000"},
+		{"127.0.0.1:8080", "", "http://127.0.0.1:8080"},
+		{"[::1]:8080", "", "http://[::1]:8080"},
+		{":8080", "https://scim.example.com", "https://scim.example.com"},
+	}
+	for _, tt := range tests {
+		got := exampleURL(&config{listen: tt.listen, baseURL: tt.baseURL})
+		if got != tt.want {
+			t.Errorf("exampleURL(listen %q, base %q) = %q, want %q", tt.listen, tt.baseURL, got, tt.want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -132,10 +131,8 @@ func openStore(ctx context.Context, cfg *config, logger *slog.Logger) (storage.S
 }
 
 func serverConfig(cfg *config, store storage.Store, logger *slog.Logger) scimserver.Config {
-	key := cfg.cursorKey
-	if len(key) == 0 {
-		key = make([]byte, 32)
-		_, _ = rand.Read(key) // crypto/rand.Read never returns an error
+	if len(cfg.cursorKey) == 0 {
+		// The server then signs cursors with a random key of its own.
 		logger.Warn("SCIMD_CURSOR_KEY is not set: pagination cursors stop working at restart " +
 			"and are not accepted by other replicas")
 	}
@@ -146,7 +143,7 @@ func serverConfig(cfg *config, store storage.Store, logger *slog.Logger) scimser
 		MaxBulkPayloadBytes: cfg.maxBulkPayload,
 		MaxPageSize:         cfg.maxPageSize,
 		CursorTTL:           cfg.cursorTTL,
-		CursorKey:           key,
+		CursorKey:           cfg.cursorKey,
 		Ready:               store.Ping,
 		SeparateOps:         cfg.opsListen != "",
 		Version:             version,

@@ -80,7 +80,7 @@ func (tr *translator) compare(ctx context.Context, c schemas.Compare) (bson.D, e
 		return tr.meta(c)
 	case strings.EqualFold(name, "groups") && !tr.groups,
 		strings.EqualFold(name, "members") && tr.groups:
-		return tr.viaMemberships(ctx, c.Path.Attr, c)
+		return tr.viaMemberships(ctx, c)
 	}
 	return condition(searchField(c.Path.Keys(), c.Path.Leaf()), c.Path.Leaf(), c.Op, c.Value)
 }
@@ -89,7 +89,7 @@ func (tr *translator) valuePath(ctx context.Context, v schemas.ValuePath) (bson.
 	name := v.Path.Attr.Name
 	if v.Path.Extension() == "" &&
 		(strings.EqualFold(name, "groups") && !tr.groups || strings.EqualFold(name, "members") && tr.groups) {
-		return tr.viaMemberships(ctx, v.Path.Attr, v.Filter)
+		return tr.viaMemberships(ctx, v.Filter)
 	}
 	if !v.Path.Attr.MultiValued {
 		// A singular complex attribute has one value: the inner filter
@@ -97,7 +97,8 @@ func (tr *translator) valuePath(ctx context.Context, v schemas.ValuePath) (bson.
 		return tr.filter(ctx, v.Filter)
 	}
 	inner, err := elementFilter(v.Filter, func(c schemas.Compare) (bson.D, error) {
-		return condition(searchField([]string{c.Path.Leaf().Name}, c.Path.Leaf()), c.Path.Leaf(), c.Op, c.Value)
+		// Fields inside $elemMatch are relative to the array element.
+		return condition(leafField(encodeKey(c.Path.Leaf().Name), c.Path.Leaf()), c.Path.Leaf(), c.Op, c.Value)
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +144,12 @@ func elementFilter(f schemas.Filter, compare func(schemas.Compare) (bson.D, erro
 // searchField returns the field of the search copy that a comparison on
 // the attribute at keys uses.
 func searchField(keys []string, leaf *schemas.Attribute) string {
-	field := "s." + fieldPath(keys)
+	return leafField("s."+fieldPath(keys), leaf)
+}
+
+// leafField returns the variant of field that a comparison on leaf uses:
+// the date twin, the case-exact twin or the folded field itself.
+func leafField(field string, leaf *schemas.Attribute) string {
 	switch leaf.Type {
 	case schemas.DateTime:
 		return field + dateSuffix
@@ -291,14 +297,14 @@ func constant(stored string, c schemas.Compare) (bson.D, error) {
 }
 
 // viaMemberships translates a filter on a user's groups or a group's
-// members (attr), either one comparison or the filter inside a complex
-// value filter, into an $in list of the ids of the resources that have a
-// matching group or member. ne on one comparison is the negation of eq,
-// as for any other multi-valued attribute.
-func (tr *translator) viaMemberships(ctx context.Context, attr *schemas.Attribute, f schemas.Filter) (bson.D, error) {
+// members into an $in list of the ids of the resources that have a
+// matching group or member. The filter is one comparison or the filter
+// inside a complex value filter. ne on one comparison is the negation of
+// eq, as for any other multi-valued attribute.
+func (tr *translator) viaMemberships(ctx context.Context, f schemas.Filter) (bson.D, error) {
 	if c, ok := f.(schemas.Compare); ok && c.Op == schemas.Ne {
 		c.Op = schemas.Eq
-		in, err := tr.viaMemberships(ctx, attr, c)
+		in, err := tr.viaMemberships(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -363,9 +369,10 @@ func (tr *translator) groupsWithMembers(ctx context.Context, f schemas.Filter) (
 }
 
 // refCondition translates a comparison on a sub-attribute of a group or
-// member reference into a condition on the referenced resource: value is
-// its id, display its display field (for users displayName, or userName
-// when it has none, with displayField ""), type the constant typ.
+// member reference into a condition on the referenced resource. value is
+// its id and type the constant typ. display is the field displayField,
+// or for users (displayField "") displayName, or userName when it has
+// none.
 func (tr *translator) refCondition(c schemas.Compare, displayField, typ string) (bson.D, error) {
 	leaf := c.Path.Leaf()
 	switch {

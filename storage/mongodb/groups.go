@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -178,26 +179,56 @@ func (s *Store) applyMemberChange(ctx context.Context, tenant, groupID string, c
 	return err
 }
 
-// addMemberships upserts one membership per user; an existing membership
-// is left as it is.
+// addMemberships writes one membership document per user and leaves an
+// existing membership as it is; no other member is read or rewritten.
+//
+// Inside a transaction each membership is an upsert, because any write
+// error, a duplicate key included, aborts a MongoDB transaction. Without
+// one, plain inserts whose duplicates fail on the unique (groupId,
+// userId) index do the same with no lookup.
 func (s *Store) addMemberships(ctx context.Context, tenant, groupID string, userIDs []string) error {
 	if len(userIDs) == 0 {
 		return nil
 	}
-	models := make([]mongo.WriteModel, 0, len(userIDs))
-	for _, u := range userIDs {
-		key := bson.D{{Key: "groupId", Value: groupID}, {Key: "userId", Value: u}}
-		models = append(models, mongo.NewUpdateOneModel().
-			SetFilter(key).
-			SetUpdate(bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "tenant", Value: tenant}}}}).
-			SetUpsert(true))
+	if s.transactions || s.upsertMemberships {
+		models := make([]mongo.WriteModel, 0, len(userIDs))
+		for _, u := range userIDs {
+			models = append(models, mongo.NewUpdateOneModel().
+				SetFilter(bson.D{{Key: "groupId", Value: groupID}, {Key: "userId", Value: u}}).
+				SetUpdate(bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "tenant", Value: tenant}}}}).
+				SetUpsert(true))
+		}
+		_, err := s.memberships.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
+		return err
 	}
-	_, err := s.memberships.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-	if mongo.IsDuplicateKeyError(err) {
-		// Two upserts of the same membership raced; one of them won.
+	docs := make([]any, 0, len(userIDs))
+	for _, u := range userIDs {
+		docs = append(docs, bson.D{
+			{Key: "groupId", Value: groupID},
+			{Key: "userId", Value: u},
+			{Key: "tenant", Value: tenant},
+		})
+	}
+	_, err := s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if onlyDuplicates(err) {
 		return nil
 	}
 	return err
+}
+
+// onlyDuplicates reports whether err is a bulk write error whose every
+// write error is a duplicate key and which has no write concern error.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkUsersExist returns a *MemberNotFoundError for the first id of ids
@@ -349,15 +380,19 @@ func (s *Store) userDisplays(ctx context.Context, ids []string) (map[string]stri
 }
 
 // IsMember reports whether the group of the tenant has the user as a
-// member and the user exists.
+// member and the user exists. It returns ErrNotFound for a group unknown
+// in the tenant.
 func (s *Store) IsMember(ctx context.Context, tenant, groupID, userID string) (bool, error) {
 	op := fmt.Sprintf("check member %q of group %q", userID, groupID)
+	if _, err := s.getGroup(ctx, tenant, groupID); err != nil {
+		return false, translate(op, err)
+	}
 	err := s.memberships.FindOne(ctx, bson.D{
 		{Key: "groupId", Value: groupID},
 		{Key: "userId", Value: userID},
 		{Key: "tenant", Value: tenant},
 	}).Err()
-	if err == mongo.ErrNoDocuments {
+	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // index is one index the backend declares. Every filter and sort the
-// backend sends must be served by a prefix of one of them; the tests
+// backend sends must be served by a prefix of one of them. The tests
 // check that against the commands sent during the conformance run.
 type index struct {
 	collection string
@@ -21,10 +21,11 @@ type index struct {
 // wildcardSearch is the key of the wildcard index over the search copy.
 const wildcardSearch = "s.$**"
 
-// indexes lists every index except the implicit one on _id. Sorting
-// needs an index on the sort field followed by _id (the tie-breaker),
-// except for the unique userName and displayName; a sort on another
-// attribute is a blocking sort, which the tests report.
+// indexes lists every index except the implicit one on _id. A sort by
+// one of the listed fields followed by _id (the tie-breaker) is served by
+// that index, and so is a sort by the unique userName or displayName. A
+// sort by any other attribute is served by the wildcard index, without
+// the tie-breaker.
 //
 // The groups collection has a compound wildcard index, which needs
 // MongoDB 7.0 or later.

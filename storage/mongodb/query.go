@@ -67,9 +67,10 @@ func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query)
 //
 // Documents without a value for the sort attribute come last in
 // ascending order and first in descending order. MongoDB orders a missing
-// value before every other, so such a query runs in two parts: documents
-// with a value sorted by it, and documents without one in id order (in
-// the sort direction, so that descending is exactly ascending reversed).
+// value before every other, so such a query runs in two parts. The first
+// has the documents with a value, sorted by it. The second has those
+// without one in id order, in the sort direction so that descending is
+// exactly ascending reversed.
 func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, scope bson.D, q storage.Query) ([]resourceDoc, storage.Page[struct{}], error) {
 	var page storage.Page[struct{}]
 	if q.After != "" && q.SortBy != nil {
@@ -79,7 +80,7 @@ func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, 
 	if err != nil {
 		return nil, page, err
 	}
-	filter := slices.Clone(scope)
+	filter := append(bson.D{}, scope...)
 	if len(f) > 0 {
 		filter = append(filter, bson.E{Key: "$and", Value: bson.A{f}})
 	}
@@ -167,24 +168,41 @@ func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]quer
 		dir = -1
 	}
 	sorted := sortKeys(scope, field, dir)
-	if uniqueSortField[collection] != field {
+	if uniqueSortField[collection] != field && hasSortIndex(collection, sorted) {
 		// Ties are ordered by id, in the sort direction so that one
 		// index on (field, _id) serves both directions.
 		sorted = append(sorted, bson.E{Key: "_id", Value: dir})
 	}
+	// NOTE: other attributes are sorted through the wildcard index, which
+	// orders equal values by storage order rather than by id. The order
+	// of ties is stable only while the collection does not change.
 	if always {
 		return []queryPart{{filter, sorted}}, nil
 	}
-	present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{
-		{Key: "$exists", Value: true}, {Key: "$ne", Value: nil},
-	}})
-	missing := append(slices.Clone(filter), bson.E{Key: "$nor", Value: bson.A{
-		bson.D{{Key: field, Value: bson.D{{Key: "$exists", Value: true}, {Key: "$ne", Value: nil}}}},
-	}})
+	present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: true}}})
+	missing := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: false}}})
 	if q.Descending {
 		return []queryPart{{missing, sortKeys(scope, "_id", -1)}, {present, sorted}}, nil
 	}
 	return []queryPart{{present, sorted}, {missing, byID}}, nil
+}
+
+// hasSortIndex reports whether the collection has an index on the sort
+// keys followed by _id.
+func hasSortIndex(collection string, sort bson.D) bool {
+	for _, ix := range indexes {
+		if ix.collection != collection || len(ix.keys) != len(sort)+1 || ix.keys[len(sort)].Key != "_id" {
+			continue
+		}
+		match := true
+		for i, k := range sort {
+			match = match && ix.keys[i].Key == k.Key
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 // sortKeys orders by field within the equality conditions of scope, so

@@ -23,9 +23,9 @@ const (
 	dateSuffix      = "~dt"
 )
 
-// encodeKey makes an attribute name usable as a field name: extension
+// encodeKey makes an attribute name usable as a field name. Extension
 // URNs contain dots, which MongoDB reads as path separators, so dots
-// become U+FF0E (fullwidth full stop); a leading "$" becomes U+FF04.
+// become U+FF0E (fullwidth full stop). A leading "$" becomes U+FF04.
 // Neither character is valid in a SCIM attribute name or schema URN.
 func encodeKey(k string) string {
 	k = strings.ReplaceAll(k, ".", "\uff0e")

@@ -5,7 +5,7 @@
 // group and member), sandboxes and credentials. Users and groups keep
 // their SCIM attributes as given under "a" and a search copy under "s"
 // (see search.go) that carries lower-cased strings for case-insensitive
-// filters and sorting; every filter the backend sends is served by one of
+// filters and sorting. Every filter the backend sends is served by one of
 // the indexes created in Open.
 package mongodb
 
@@ -50,6 +50,9 @@ type Options struct {
 	// FerretDB v1.24.2 SQLite handler accepts but then fails every insert
 	// on ("bad JSON path"). Only the tests set it.
 	withoutWildcardIndexes bool
+	// upsertMemberships writes memberships as upserts, as in
+	// transactions, also without one. Only the tests set it.
+	upsertMemberships bool
 }
 
 // Store is a storage.Store on one MongoDB database. It is safe for
@@ -61,6 +64,8 @@ type Store struct {
 	// transactions is true when the deployment is a replica set or a
 	// sharded cluster, which run multi-document transactions.
 	transactions bool
+	// upsertMemberships: see Options.upsertMemberships.
+	upsertMemberships bool
 
 	users, groups, memberships, sandboxes, credentials *mongo.Collection
 }
@@ -82,7 +87,12 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("open mongodb: %w", err)
 	}
-	s := &Store{client: client, db: client.Database(database), logger: logger}
+	s := &Store{
+		client:            client,
+		db:                client.Database(database),
+		logger:            logger,
+		upsertMemberships: opts.upsertMemberships,
+	}
 	s.users = s.db.Collection(colUsers)
 	s.groups = s.db.Collection(colGroups)
 	s.memberships = s.db.Collection(colMemberships)
@@ -139,7 +149,7 @@ func (s *Store) Close() error {
 func (s *Store) Transactions() bool { return s.transactions }
 
 // inTransaction runs fn in a transaction when the deployment supports
-// them and directly otherwise; callers order their writes so that a
+// them, and directly otherwise. Callers order their writes so that a
 // failure half-way without a transaction leaves nothing a reader can see
 // as inconsistent. fn may run more than once.
 func (s *Store) inTransaction(ctx context.Context, fn func(ctx context.Context) error) error {

@@ -70,9 +70,9 @@ func testFilters(t *testing.T, s storage.Store, ferret bool) {
 	ctx := context.Background()
 	mustCreateUser(t, s, "a", map[string]any{
 		"userName": "Alice", "displayName": "Alice A.", "active": true, "externalId": "EXT-1",
-		"name":   map[string]any{"familyName": "Smith", "givenName": "Alice"},
-		"emails": []any{map[string]any{"type": "work", "value": "alice@Example.com"}, map[string]any{"type": "home", "value": "a@home.org"}},
-		"title":  "a.b*c",
+		"name":                    map[string]any{"familyName": "Smith", "givenName": "Alice"},
+		"emails":                  []any{map[string]any{"type": "work", "value": "alice@Example.com"}, map[string]any{"type": "home", "value": "a@home.org"}},
+		"title":                   "a.b*c",
 		schemas.EnterpriseUserURN: map[string]any{"employeeNumber": "701"},
 	})
 	mustCreateUser(t, s, "b", map[string]any{

@@ -121,10 +121,11 @@ type indexRow struct {
 }
 
 // indexRows lists the attr_values rows of a resource: every scalar value
-// of attrs, plus id, meta.created and meta.lastModified.
-func indexRows(id string, created, modified time.Time, attrs map[string]any) []indexRow {
+// of attrs, plus id and the meta attributes that the store owns.
+func indexRows(resourceType, id string, created, modified time.Time, attrs map[string]any) []indexRow {
 	rows := []indexRow{
 		{path: "id", v: id, lv: strings.ToLower(id)},
+		{path: "meta.resourcetype", v: resourceType, lv: strings.ToLower(resourceType)},
 		timeRow("meta.created", created),
 		timeRow("meta.lastmodified", modified),
 	}
@@ -149,7 +150,7 @@ func timeRow(path string, t time.Time) indexRow {
 }
 
 // appendValues adds the rows of value v at path. pos is the position in
-// the enclosing multi-valued attribute, or -1 outside of one; arrays
+// the enclosing multi-valued attribute, or -1 outside of one. Arrays
 // nested inside a value keep the position of the outer value.
 func appendValues(rows []indexRow, path string, pos int, v any) []indexRow {
 	switch v := v.(type) {

@@ -12,7 +12,7 @@ import (
 // builder translates a schemas.Filter into an SQL condition on the id of
 // a user or group. Every comparison becomes an IN or EXISTS subquery on
 // attr_values (or on memberships for users' groups and groups' members),
-// so each one is answered from an index.
+// so an index serves each one.
 //
 // Parameters are numbered (?1, ?2, …) so that parts of a statement can be
 // built in any order.
@@ -208,26 +208,25 @@ func (b *builder) scalarCond(c schemas.Compare, v, lv, t string) (string, error)
 		if val {
 			n = 1
 		}
-		return fmt.Sprintf("%s %s %s AND typeof(%s) = 'integer'", v, op, b.arg(n), v), nil
+		return fmt.Sprintf("%s %s %s AND typeof(%s) = 'integer'", lv, op, b.arg(n), lv), nil
 	case int64, float64, int:
+		// lv holds numbers unchanged.
 		op, err := sqlOperator(c.Op, c.Path)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s %s %s AND typeof(%s) IN ('integer', 'real')", v, op, b.arg(val), v), nil
+		return fmt.Sprintf("%s %s %s AND typeof(%s) IN ('integer', 'real')", lv, op, b.arg(val), lv), nil
 	case string:
-		col := lv
 		if leaf.CaseExact {
-			col = v
-		} else {
-			val = strings.ToLower(val)
+			return b.exactStringCond(c, v, lv, val)
 		}
-		return b.stringCond(c, col, val)
+		return b.stringCond(c, lv, strings.ToLower(val))
 	default:
 		return "", invalidFilter("unsupported value %v for %s", c.Value, c.Path)
 	}
 }
 
+// stringCond compares the string column col with val.
 func (b *builder) stringCond(c schemas.Compare, col, val string) (string, error) {
 	text := fmt.Sprintf("typeof(%s) = 'text'", col)
 	switch c.Op {
@@ -235,11 +234,7 @@ func (b *builder) stringCond(c schemas.Compare, col, val string) (string, error)
 		if val == "" {
 			return text, nil
 		}
-		// A range, so that the index on the column serves it. U+10FFFF
-		// is the greatest code point, so every string with the prefix
-		// sorts below prefix+U+10FFFF unless that code point follows
-		// the prefix.
-		return fmt.Sprintf("%s >= %s AND %s < %s", col, b.arg(val), col, b.arg(val+"\U0010FFFF")), nil
+		return fmt.Sprintf("%s >= %s AND %s < %s", col, b.arg(val), col, b.arg(prefixEnd(val))), nil
 	case schemas.Co:
 		if val == "" {
 			return text, nil
@@ -257,6 +252,28 @@ func (b *builder) stringCond(c schemas.Compare, col, val string) (string, error)
 		return "", err
 	}
 	return fmt.Sprintf("%s %s %s AND %s", col, op, b.arg(val), text), nil
+}
+
+// exactStringCond compares case-sensitively. Where it can, it first
+// narrows by the indexed lower-cased column lv, which every exact match
+// also matches, and then checks the exact column v.
+func (b *builder) exactStringCond(c schemas.Compare, v, lv, val string) (string, error) {
+	lower := strings.ToLower(val)
+	switch {
+	case c.Op == schemas.Eq:
+		return fmt.Sprintf("%s = %s AND %s = %s", lv, b.arg(lower), v, b.arg(val)), nil
+	case c.Op == schemas.Sw && val != "":
+		return fmt.Sprintf("%s >= %s AND %s < %s AND substr(%s, 1, %s) = %s", lv, b.arg(lower), lv,
+			b.arg(prefixEnd(lower)), v, b.arg(utf8.RuneCountInString(val)), b.arg(val)), nil
+	}
+	return b.stringCond(c, v, val)
+}
+
+// prefixEnd returns the upper bound of the range of strings that start
+// with prefix. U+10FFFF is the greatest code point, so every such string
+// sorts below it unless that code point follows the prefix.
+func prefixEnd(prefix string) string {
+	return prefix + "\U0010FFFF"
 }
 
 func sqlOperator(op schemas.Operator, p schemas.Path) (string, error) {
@@ -365,9 +382,9 @@ func (b *builder) valuePath(vp schemas.ValuePath, id string) (string, error) {
 		return b.membershipValuePath(vp, m, id)
 	}
 
-	// The value rows x to start from: those of the leftmost positive
-	// comparison that the inner filter requires, when there is one, so
-	// that an index finds them; otherwise every value of the attribute.
+	// The query starts from the value rows x of the leftmost positive
+	// comparison that the inner filter requires, so that an index finds
+	// them. Without one it starts from every value of the attribute.
 	x := b.newAlias()
 	var anchor string
 	if c, ok := anchorCompare(vp.Filter); ok {
@@ -524,23 +541,21 @@ func splitBinary(f schemas.Filter) (left, right schemas.Filter, op string) {
 	return nil, nil, ""
 }
 
-// sortKey returns the SQL expression of the sort value of the resource
-// r.id: the first value of the attribute, lower-cased unless the
-// attribute is case-exact, as a time for dateTime attributes.
-func (b *builder) sortKey(p schemas.Path) (string, error) {
+// sortColumn returns the attr_values column and path that sorting by p
+// orders by: lv (strings lower-cased unless the attribute is case-exact,
+// and numbers), v for case-exact strings, or t for dateTime attributes.
+func (b *builder) sortColumn(p schemas.Path) (column, path string, err error) {
 	if p.Attr == nil {
-		return "", invalidFilter("sortBy without an attribute")
+		return "", "", invalidFilter("sortBy without an attribute")
 	}
 	if _, ok := b.membershipAttr(p); ok || p.Leaf().Type == schemas.Complex {
-		return "", invalidFilter("cannot sort by %s", p)
+		return "", "", invalidFilter("cannot sort by %s", p)
 	}
-	col := "lv"
 	switch {
 	case p.Leaf().Type == schemas.DateTime:
-		col = "t"
+		return "t", attrPath(p), nil
 	case p.Leaf().CaseExact:
-		col = "v"
+		return "v", attrPath(p), nil
 	}
-	return fmt.Sprintf("(SELECT s.%s FROM attr_values s WHERE s.kind = %d AND s.id = r.id AND s.path = %s ORDER BY s.pos LIMIT 1)",
-		col, b.kind, b.arg(attrPath(p))), nil
+	return "lv", attrPath(p), nil
 }

@@ -92,7 +92,7 @@ func (s *Store) GetGroup(ctx context.Context, tenant, id string) (*storage.Group
 }
 
 // UpdateGroup runs the read, update and write in one write transaction,
-// so update runs exactly once.
+// so update runs exactly once. update must not write to the store.
 func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, now time.Time, update func(*storage.Group) (*storage.MemberChange, error)) (*storage.Group, error) {
 	var updated *storage.Group
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

@@ -34,10 +34,19 @@ func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query)
 	return page, nil
 }
 
+// idPart is one statement that lists matching ids in order. A sorted
+// query has two: the resources with a sort value and those without.
+type idPart struct {
+	table string
+	from  string // FROM and WHERE clauses
+	order string
+	args  []any
+}
+
 // runQuery selects one page of ids in the order asked, then reads the
 // records of that page only; the total, when asked, is counted apart.
-// Both statements run in one read transaction, so they agree.
-func runQuery[T any](ctx context.Context, s *Store, b *builder, table, columns string, where []string,
+// All statements run in one read transaction, so they agree.
+func runQuery[T interface{ comparable }](ctx context.Context, s *Store, b *builder, table, columns string, where []string,
 	q storage.Query, scan func(interface{ Scan(...any) error }) (T, error)) (*storage.Page[T], error) {
 	if q.Filter != nil {
 		cond, err := b.filter(q.Filter, "r.id")
@@ -49,75 +58,176 @@ func runQuery[T any](ctx context.Context, s *Store, b *builder, table, columns s
 	if q.After != "" && q.SortBy != nil {
 		return nil, fmt.Errorf("cursor with sortBy: %w", storage.ErrInvalidCursor)
 	}
-
-	key, order := "NULL", "r.id"
-	outerOrder := "p.id"
-	if q.SortBy != nil {
-		k, err := b.sortKey(*q.SortBy)
-		if err != nil {
-			return nil, err
-		}
-		key = k
-		// Resources without a value sort last ascending and first
-		// descending; ties are in id order.
-		order, outerOrder = "(k IS NULL), k, r.id", "(p.k IS NULL), p.k, p.id"
-		if q.Descending {
-			order, outerOrder = "(k IS NULL) DESC, k DESC, r.id", "(p.k IS NULL) DESC, p.k DESC, p.id"
-		}
-	}
-	countWhere := strings.Join(append([]string{"1"}, where...), " AND ")
+	countSQL := fmt.Sprintf("SELECT count(*) FROM %s r WHERE %s", table, strings.Join(append([]string{"1"}, where...), " AND "))
 	countArgs := append([]any(nil), b.args...)
 
-	pageWhere := where
-	if q.After != "" {
-		pageWhere = append(pageWhere, "r.id > "+b.arg(q.After))
+	parts, err := idParts(b, table, where, q)
+	if err != nil {
+		return nil, err
 	}
 	limit := max(q.Limit, 0)
 	offset := max(q.Offset, 0)
 	if q.After != "" {
 		offset = 0
 	}
-	// One row more than asked tells whether more follow.
-	limitArg, offsetArg := b.arg(limit+1), b.arg(offset)
-
-	cols := make([]string, 0, 6)
-	for _, c := range strings.Split(columns, ", ") {
-		cols = append(cols, "u."+c)
-	}
-	pageSQL := fmt.Sprintf(`WITH page (id, k) AS MATERIALIZED (
-			SELECT r.id, %s AS k FROM %s r WHERE %s ORDER BY %s LIMIT %s OFFSET %s)
-		SELECT %s FROM page p JOIN %s u ON u.id = p.id ORDER BY %s`,
-		key, table, strings.Join(append([]string{"1"}, pageWhere...), " AND "), order, limitArg, offsetArg,
-		strings.Join(cols, ", "), table, outerOrder)
 
 	out := &storage.Page[T]{Items: []T{}}
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		if q.Count {
-			err := s.queryRow(ctx, tx, fmt.Sprintf("SELECT count(*) FROM %s r WHERE %s", table, countWhere), countArgs...).Scan(&out.Total)
-			if err != nil {
+			if err := s.queryRow(ctx, tx, countSQL, countArgs...).Scan(&out.Total); err != nil {
 				return translate(err)
 			}
 		}
-		rows, err := s.query(ctx, tx, pageSQL, b.args...)
+		// Reading one id more than the limit shows whether more follow.
+		ids, err := s.pageIDs(ctx, tx, parts, offset, limit+1)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			item, err := scan(rows)
-			if err != nil {
-				return err
-			}
-			if len(out.Items) == limit {
-				out.More = true
-				continue
-			}
-			out.Items = append(out.Items, item)
+		if len(ids) > limit {
+			ids, out.More = ids[:limit], true
 		}
-		return rows.Err()
+		out.Items, err = loadRecords(ctx, s, tx, table, columns, ids, scan)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// idParts returns the statements that list the matching ids in the order
+// q asks for. Sorted by an attribute, the resources that have a value are
+// listed by walking the attr_values index in value order, and those
+// without one (last ascending, first descending) in id order. Ties are in
+// id order.
+func idParts(b *builder, table string, where []string, q storage.Query) ([]idPart, error) {
+	cond := strings.Join(append([]string{"1"}, where...), " AND ")
+	if q.SortBy == nil {
+		if q.After != "" {
+			cond += " AND r.id > " + b.arg(q.After)
+		}
+		return []idPart{{table: table, from: fmt.Sprintf("FROM %s r WHERE %s", table, cond), order: "r.id", args: b.args}}, nil
+	}
+
+	column, path, err := b.sortColumn(*q.SortBy)
+	if err != nil {
+		return nil, err
+	}
+	pathArg := b.arg(path)
+	valued := idPart{
+		table: table,
+		from: fmt.Sprintf("FROM attr_values s JOIN %s r ON r.id = s.id WHERE s.kind = %d AND s.path = %s AND s.pos = 0 AND s.%s IS NOT NULL AND %s",
+			table, b.kind, pathArg, column, cond),
+		order: fmt.Sprintf("s.%s, s.id", column),
+		args:  b.args,
+	}
+	missing := idPart{
+		table: table,
+		from: fmt.Sprintf(`FROM %s r WHERE %s AND NOT EXISTS (SELECT 1 FROM attr_values s
+			WHERE s.kind = %d AND s.id = r.id AND s.path = %s AND s.pos = 0 AND s.%s IS NOT NULL)`,
+			table, cond, b.kind, pathArg, column),
+		order: "r.id",
+		args:  b.args,
+	}
+	if q.Descending {
+		valued.order = fmt.Sprintf("s.%s DESC, s.id", column)
+		return []idPart{missing, valued}, nil
+	}
+	return []idPart{valued, missing}, nil
+}
+
+// pageIDs reads up to limit ids after skipping offset, going through the
+// parts in turn. Only a part that offset skips entirely is counted.
+func (s *Store) pageIDs(ctx context.Context, tx *sql.Tx, parts []idPart, offset, limit int) ([]string, error) {
+	var ids []string
+	for _, p := range parts {
+		want := limit - len(ids)
+		if want <= 0 {
+			break
+		}
+		args := append(append([]any(nil), p.args...), want, offset)
+		query := fmt.Sprintf("SELECT r.id %s ORDER BY %s LIMIT ?%d OFFSET ?%d", p.from, p.order, len(args)-1, len(args))
+		got, err := s.queryIDs(ctx, tx, query, args)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, got...)
+		if len(got) > 0 || offset == 0 {
+			offset = 0
+			continue
+		}
+		var n int
+		if err := s.queryRow(ctx, tx, "SELECT count(*) "+p.from, p.args...).Scan(&n); err != nil {
+			return nil, translate(err)
+		}
+		offset = max(0, offset-n)
+	}
+	return ids, nil
+}
+
+func (s *Store) queryIDs(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
+	rows, err := s.query(ctx, tx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// loadRecords reads the records with the ids and returns them in the
+// order of ids.
+func loadRecords[T comparable](ctx context.Context, s *Store, tx *sql.Tx, table, columns string, ids []string,
+	scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	byID := make(map[string]T, len(ids))
+	const chunk = 500 // stays far below SQLite's limit on bound parameters
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, tx, fmt.Sprintf("SELECT %s FROM %s WHERE id IN (%s)", columns, table, placeholders(len(part))), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			item, err := scan(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			byID[recordID(item)] = item
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	items := make([]T, 0, len(ids))
+	for _, id := range ids {
+		if item, ok := byID[id]; ok {
+			items = append(items, item)
+		}
+	}
+	return items, nil
+}
+
+func recordID(item any) string {
+	switch r := item.(type) {
+	case *storage.User:
+		return r.ID
+	case *storage.Group:
+		return r.ID
+	}
+	return ""
 }

@@ -65,7 +65,11 @@ func (s *Store) writeIndex(ctx context.Context, tx *sql.Tx, kind int, id string,
 			return fmt.Errorf("clear attribute index: %w", err)
 		}
 	}
-	rows := indexRows(id, created, modified, attrs)
+	resourceType := "User"
+	if kind == kindGroup {
+		resourceType = "Group"
+	}
+	rows := indexRows(resourceType, id, created, modified, attrs)
 	// Rows go in batches of one statement each, far below SQLite's limit
 	// of 32766 bound parameters.
 	const batch = 100
@@ -116,6 +120,8 @@ func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
 
 // UpdateUser runs the read, update and write in one write transaction, so
 // the version cannot change in between and update runs exactly once.
+// update must not write to the store, whose only writing connection the
+// transaction holds.
 func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update func(*storage.User) error) (*storage.User, error) {
 	var updated *storage.User
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -154,6 +160,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 
 // DeleteUser deletes the user, its memberships in every tenant and its
 // index rows, and bumps the version of every group it was a member of.
+//
+// NOTE: the Store interface passes no time to DeleteUser and
+// RemoveUserFromTenant, so those groups' lastModified is the wall clock.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := s.exec(ctx, tx, `UPDATE groups SET version = version + 1, last_modified = ?

@@ -316,7 +316,7 @@ func testGroupFilters(t *testing.T, s storage.Store) {
 			t.Errorf("%s: total %d, want %d", tc.filter, page.Total, len(want))
 		}
 	}
-	// A sandbox sees its own group only.
+	// A sandbox lists its own group only.
 	f, err := schemas.Group.ParseFilter(`displayName eq "admins"`)
 	if err != nil {
 		t.Fatalf("ParseFilter: %v", err)
