@@ -126,6 +126,7 @@ func run(ctx context.Context, log *slog.Logger, cfg *config) error {
 	defer srv.stop(log)
 
 	rep := newReport(cfg, started)
+	rep.source = srv.source
 	b, err := newBench(ctx, log, cfg, srv, rep)
 	if err != nil {
 		return err

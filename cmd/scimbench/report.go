@@ -40,6 +40,7 @@ type report struct {
 	rssAfterBuild, peakRSS, hwm int64
 	dataBytes                   int64 // size of scimd's SQLite data directory at the end
 	elapsed                     time.Duration
+	source                      string
 }
 
 func newReport(cfg *config, started time.Time) *report {
@@ -88,7 +89,8 @@ func (r *report) writeHeader(sb *strings.Builder) {
 	fmt.Fprintf(sb, "| memory | %s |\n", procField("/proc/meminfo", "MemTotal"))
 	fmt.Fprintf(sb, "| kernel | %s |\n", strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")))
 	fmt.Fprintf(sb, "| Go | %s %s/%s |\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(sb, "| store | %s |\n\n", store)
+	fmt.Fprintf(sb, "| store | %s |\n", store)
+	fmt.Fprintf(sb, "| scimd source | %s |\n\n", r.source)
 	sb.WriteString("scimd, the benchmark and the baseline run on the same machine, so the client's " +
 		"CPU use is part of every figure. Latency is measured by the client around one request " +
 		"(one request pair for Okta provisioning), over a kept-alive connection to 127.0.0.1.\n\n")

@@ -32,6 +32,7 @@ type server struct {
 	logFile    *os.File
 	exited     chan struct{}
 	mem        *memSampler
+	source     string // the scimd source that was built, for the report
 }
 
 // startServer builds cmd/scimd, starts it on a free 127.0.0.1 port and
@@ -45,7 +46,7 @@ func startServer(ctx context.Context, log *slog.Logger, cfg *config) (*server, e
 	if err != nil {
 		return nil, fmt.Errorf("create temporary directory: %w", err)
 	}
-	srv := &server{tmpDir: tmp, exited: make(chan struct{})}
+	srv := &server{tmpDir: tmp, exited: make(chan struct{}), source: sourceRevision(ctx, root)}
 
 	bin := filepath.Join(tmp, "scimd")
 	log.Info("building scimd", "module", root, "binary", bin)
@@ -152,6 +153,26 @@ func (s *server) stop(log *slog.Logger) {
 		return
 	}
 	os.RemoveAll(s.tmpDir)
+}
+
+// sourceRevision describes the checked-out source: the commit and how many
+// files differ from it, or "unknown" outside a git work tree.
+func sourceRevision(ctx context.Context, root string) string {
+	head, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown (not a git work tree)"
+	}
+	status, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain").Output()
+	if err != nil {
+		return "commit " + strings.TrimSpace(string(head))
+	}
+	changed := 0
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.TrimSpace(line) != "" {
+			changed++
+		}
+	}
+	return fmt.Sprintf("commit %s with %d changed or new files in the work tree", strings.TrimSpace(string(head)), changed)
 }
 
 func moduleRoot(ctx context.Context) (string, error) {

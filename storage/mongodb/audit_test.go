@@ -22,8 +22,8 @@ import (
 //     false, or an $or or $nor whose branches are all served;
 //   - a sort is served when its keys, after fields with equality
 //     conditions, are the next keys of an index, all in the index's
-//     directions or all reversed, or when it is one field under a
-//     wildcard key that the filter has a condition on;
+//     directions or all reversed. A sort on one field under a wildcard
+//     key is served when the filter has a condition on that field;
 //   - a query whose filter is not served must have a served sort, so
 //     that it is an ordered index scan (a listing without a filter);
 //   - a count with an empty filter (the size of a whole collection)
@@ -52,6 +52,7 @@ func (a *indexAudit) record(name string, cmd bson.Raw) {
 		}
 		return v
 	}
+
 	switch name {
 	case "find", "findAndModify":
 		filterKey := "filter"
@@ -93,6 +94,7 @@ func (a *indexAudit) record(name string, cmd bson.Raw) {
 	default:
 		return
 	}
+
 	// Bulk writes send their statements in an "updates" or "deletes"
 	// document sequence, and the event folds it into the command as an
 	// array, so the loop above reads them too.

@@ -88,7 +88,11 @@ func (s *Store) getGroup(ctx context.Context, tenant, id string) (*storage.Group
 func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, now time.Time,
 	update func(*storage.Group) (*storage.MemberChange, error)) (*storage.Group, error) {
 	op := fmt.Sprintf("update group %q", id)
-	for range maxUpdateAttempts {
+	for attempt := range maxUpdateAttempts {
+		if attempt > 0 {
+			s.logger.DebugContext(ctx, "mongodb: group changed since read, retrying update",
+				"group", id, "tenant", tenant, "attempt", attempt+1)
+		}
 		var g *storage.Group
 		var stored bool
 		err := s.inTransaction(ctx, func(ctx context.Context) error {

@@ -24,8 +24,8 @@ func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) 
 		if err != nil {
 			return nil, translate("query users", err)
 		}
-		// NOTE: a sandbox with very many members makes this $in list as
-		// long; see the note on translator.
+		// The $in list grows with the sandbox's members, as the lists of
+		// membership filters do (see translator).
 		scope = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: nonNil(ids)}}}}
 	}
 	docs, page, err := s.query(ctx, s.users, tr, scope, q)
@@ -128,7 +128,7 @@ func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, 
 			continue
 		}
 		// The part had fewer documents than the offset; skip them all.
-		n, err := c.CountDocuments(ctx, p.filter)
+		n, err := p.count(ctx, c)
 		if err != nil {
 			return nil, page, translate("count", err)
 		}
@@ -148,17 +148,37 @@ var uniqueSortField = map[string]string{colUsers: "s.userName", colGroups: "s.di
 type queryPart struct {
 	filter bson.D
 	sort   bson.D
+	// all and present are set for the part of documents without the
+	// sort attribute: it is counted as all minus present, because no
+	// index serves a count of documents that lack a field.
+	all, present bson.D
+}
+
+func (p *queryPart) count(ctx context.Context, c *mongo.Collection) (int64, error) {
+	if p.all == nil {
+		return c.CountDocuments(ctx, p.filter)
+	}
+	all, err := c.CountDocuments(ctx, p.all)
+	if err != nil {
+		return 0, err
+	}
+	present, err := c.CountDocuments(ctx, p.present)
+	if err != nil {
+		return 0, err
+	}
+	return all - present, nil
 }
 
 func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]queryPart, error) {
 	byID := sortKeys(scope, "_id", 1)
 	if q.After != "" {
 		after := append(slices.Clone(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
-		return []queryPart{{after, byID}}, nil
+		return []queryPart{{filter: after, sort: byID}}, nil
 	}
 	if q.SortBy == nil {
-		return []queryPart{{filter, byID}}, nil
+		return []queryPart{{filter: filter, sort: byID}}, nil
 	}
+
 	field, always, err := sortField(*q.SortBy)
 	if err != nil {
 		return nil, err
@@ -167,6 +187,7 @@ func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]quer
 	if q.Descending {
 		dir = -1
 	}
+
 	sorted := sortKeys(scope, field, dir)
 	if uniqueSortField[collection] != field && hasSortIndex(collection, sorted) {
 		// Ties are ordered by id, in the sort direction so that one
@@ -177,14 +198,18 @@ func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]quer
 	// orders equal values by storage order rather than by id. The order
 	// of ties is stable only while the collection does not change.
 	if always {
-		return []queryPart{{filter, sorted}}, nil
+		return []queryPart{{filter: filter, sort: sorted}}, nil
 	}
+
 	present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: true}}})
 	missing := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: false}}})
+	presentPart := queryPart{filter: present, sort: sorted}
+	missingPart := queryPart{filter: missing, sort: byID, all: filter, present: present}
 	if q.Descending {
-		return []queryPart{{missing, sortKeys(scope, "_id", -1)}, {present, sorted}}, nil
+		missingPart.sort = sortKeys(scope, "_id", -1)
+		return []queryPart{missingPart, presentPart}, nil
 	}
-	return []queryPart{{present, sorted}, {missing, byID}}, nil
+	return []queryPart{presentPart, missingPart}, nil
 }
 
 // hasSortIndex reports whether the collection has an index on the sort
@@ -286,6 +311,7 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	if err != nil {
 		return nil, translate("list user groups", err)
 	}
+
 	var pairs []struct {
 		GroupID string `bson:"groupId"`
 		UserID  string `bson:"userId"`
@@ -296,6 +322,7 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	if len(pairs) == 0 {
 		return out, nil
 	}
+
 	groupIDs := make([]string, 0, len(pairs))
 	for _, p := range pairs {
 		groupIDs = append(groupIDs, p.GroupID)
@@ -304,11 +331,13 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	if err != nil {
 		return nil, translate("list user groups", err)
 	}
+
 	for _, p := range pairs {
 		if name, ok := names[p.GroupID]; ok {
 			out[p.UserID] = append(out[p.UserID], storage.GroupRef{GroupID: p.GroupID, DisplayName: name})
 		}
 	}
+
 	for _, refs := range out {
 		slices.SortFunc(refs, func(a, b storage.GroupRef) int {
 			if c := strings.Compare(a.DisplayName, b.DisplayName); c != 0 {

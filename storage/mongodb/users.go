@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -83,7 +84,11 @@ func (s *Store) getUser(ctx context.Context, id string) (*storage.User, error) {
 // changed since it was read, and starts over when it has.
 func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update func(*storage.User) error) (*storage.User, error) {
 	op := fmt.Sprintf("update user %q", id)
-	for range maxUpdateAttempts {
+	for attempt := range maxUpdateAttempts {
+		if attempt > 0 {
+			s.logger.DebugContext(ctx, "mongodb: user changed since read, retrying update",
+				"user", id, "attempt", attempt+1)
+		}
 		u, err := s.getUser(ctx, id)
 		if err != nil {
 			return nil, translate(op, err)
@@ -150,13 +155,30 @@ func (s *Store) RemoveUserFromTenant(ctx context.Context, tenant, userID string)
 // removeMemberships deletes the memberships matching filter and increments
 // the version of every group that lost a member.
 func (s *Store) removeMemberships(ctx context.Context, filter bson.D) (int, error) {
-	groupIDs, err := s.distinctStrings(ctx, s.memberships, "groupId", filter)
+	// A find rather than distinct, which transactions on sharded
+	// collections reject.
+	cur, err := s.memberships.Find(ctx, filter,
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "groupId", Value: 1}}))
 	if err != nil {
 		return 0, err
 	}
+
+	var docs []struct {
+		GroupID string `bson:"groupId"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return 0, err
+	}
+	groupIDs := make([]string, 0, len(docs))
+	for _, d := range docs {
+		groupIDs = append(groupIDs, d.GroupID)
+	}
+	slices.Sort(groupIDs)
+	groupIDs = slices.Compact(groupIDs)
 	if len(groupIDs) == 0 {
 		return 0, nil
 	}
+
 	res, err := s.memberships.DeleteMany(ctx, filter)
 	if err != nil {
 		return 0, err

@@ -16,7 +16,7 @@ func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) 
 	if tenant != storage.MainTenant {
 		where = append(where, fmt.Sprintf("r.id IN (SELECT mt.user_id FROM memberships mt WHERE mt.tenant = %s)", b.arg(tenant)))
 	}
-	page, err := runQuery(ctx, s, b, "users", userColumns, where, q, scanUser)
+	page, err := runQuery(ctx, s, b, "users", userColumns, where, q, scanUser, func(u *storage.User) string { return u.ID })
 	if err != nil {
 		return nil, fmt.Errorf("query users: %w", err)
 	}
@@ -27,7 +27,7 @@ func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) 
 func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query) (*storage.Page[*storage.Group], error) {
 	b := &builder{kind: kindGroup, tenant: tenant}
 	where := []string{"r.tenant = " + b.arg(tenant)}
-	page, err := runQuery(ctx, s, b, "groups", groupColumns, where, q, scanGroup)
+	page, err := runQuery(ctx, s, b, "groups", groupColumns, where, q, scanGroup, func(g *storage.Group) string { return g.ID })
 	if err != nil {
 		return nil, fmt.Errorf("query groups: %w", err)
 	}
@@ -37,7 +37,6 @@ func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query)
 // idPart is one statement that lists matching ids in order. A sorted
 // query has two: the resources with a sort value and those without.
 type idPart struct {
-	table string
 	from  string // FROM and WHERE clauses
 	order string
 	args  []any
@@ -46,8 +45,8 @@ type idPart struct {
 // runQuery selects one page of ids in the order asked, then reads the
 // records of that page only; the total, when asked, is counted apart.
 // All statements run in one read transaction, so they agree.
-func runQuery[T interface{ comparable }](ctx context.Context, s *Store, b *builder, table, columns string, where []string,
-	q storage.Query, scan func(interface{ Scan(...any) error }) (T, error)) (*storage.Page[T], error) {
+func runQuery[T any](ctx context.Context, s *Store, b *builder, table, columns string, where []string,
+	q storage.Query, scan func(interface{ Scan(...any) error }) (T, error), idOf func(T) string) (*storage.Page[T], error) {
 	if q.Filter != nil {
 		cond, err := b.filter(q.Filter, "r.id")
 		if err != nil {
@@ -86,7 +85,7 @@ func runQuery[T interface{ comparable }](ctx context.Context, s *Store, b *build
 		if len(ids) > limit {
 			ids, out.More = ids[:limit], true
 		}
-		out.Items, err = loadRecords(ctx, s, tx, table, columns, ids, scan)
+		out.Items, err = loadRecords(ctx, s, tx, table, columns, ids, scan, idOf)
 		return err
 	})
 	if err != nil {
@@ -96,7 +95,7 @@ func runQuery[T interface{ comparable }](ctx context.Context, s *Store, b *build
 }
 
 // idParts returns the statements that list the matching ids in the order
-// q asks for. Sorted by an attribute, the resources that have a value are
+// that q requests. Sorted by an attribute, the resources that have a value are
 // listed by walking the attr_values index in value order, and those
 // without one (last ascending, first descending) in id order. Ties are in
 // id order.
@@ -106,7 +105,7 @@ func idParts(b *builder, table string, where []string, q storage.Query) ([]idPar
 		if q.After != "" {
 			cond += " AND r.id > " + b.arg(q.After)
 		}
-		return []idPart{{table: table, from: fmt.Sprintf("FROM %s r WHERE %s", table, cond), order: "r.id", args: b.args}}, nil
+		return []idPart{{from: fmt.Sprintf("FROM %s r WHERE %s", table, cond), order: "r.id", args: b.args}}, nil
 	}
 
 	column, path, err := b.sortColumn(*q.SortBy)
@@ -115,14 +114,12 @@ func idParts(b *builder, table string, where []string, q storage.Query) ([]idPar
 	}
 	pathArg := b.arg(path)
 	valued := idPart{
-		table: table,
 		from: fmt.Sprintf("FROM attr_values s JOIN %s r ON r.id = s.id WHERE s.kind = %d AND s.path = %s AND s.pos = 0 AND s.%s IS NOT NULL AND %s",
 			table, b.kind, pathArg, column, cond),
 		order: fmt.Sprintf("s.%s, s.id", column),
 		args:  b.args,
 	}
 	missing := idPart{
-		table: table,
 		from: fmt.Sprintf(`FROM %s r WHERE %s AND NOT EXISTS (SELECT 1 FROM attr_values s
 			WHERE s.kind = %d AND s.id = r.id AND s.path = %s AND s.pos = 0 AND s.%s IS NOT NULL)`,
 			table, cond, b.kind, pathArg, column),
@@ -184,8 +181,8 @@ func (s *Store) queryIDs(ctx context.Context, tx *sql.Tx, query string, args []a
 
 // loadRecords reads the records with the ids and returns them in the
 // order of ids.
-func loadRecords[T comparable](ctx context.Context, s *Store, tx *sql.Tx, table, columns string, ids []string,
-	scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+func loadRecords[T any](ctx context.Context, s *Store, tx *sql.Tx, table, columns string, ids []string,
+	scan func(interface{ Scan(...any) error }) (T, error), idOf func(T) string) ([]T, error) {
 	byID := make(map[string]T, len(ids))
 	const chunk = 500 // stays far below SQLite's limit on bound parameters
 	for start := 0; start < len(ids); start += chunk {
@@ -204,7 +201,7 @@ func loadRecords[T comparable](ctx context.Context, s *Store, tx *sql.Tx, table,
 				rows.Close()
 				return nil, err
 			}
-			byID[recordID(item)] = item
+			byID[idOf(item)] = item
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -220,14 +217,4 @@ func loadRecords[T comparable](ctx context.Context, s *Store, tx *sql.Tx, table,
 		}
 	}
 	return items, nil
-}
-
-func recordID(item any) string {
-	switch r := item.(type) {
-	case *storage.User:
-		return r.ID
-	case *storage.Group:
-		return r.ID
-	}
-	return ""
 }

@@ -378,6 +378,36 @@ func testUserSort(t *testing.T, s storage.Store) {
 		}
 	}
 
+	// Pages of a sorted list cross from the users with a value to those
+	// without one.
+	displayName := sortPath(t, schemas.User, "displayName")
+	pages := []struct {
+		descending    bool
+		offset, limit int
+		want          []string
+		more          bool
+	}{
+		{false, 2, 2, []string{"u4", "u3"}, false},
+		{false, 3, 2, []string{"u3"}, false},
+		{false, 4, 2, []string{}, false},
+		{false, 1, 1, []string{"u2"}, true},
+		{true, 0, 1, []string{"u3"}, true},
+		{true, 1, 2, []string{"u4", "u2"}, true},
+		{true, 3, 5, []string{"u1"}, false},
+	}
+	for _, p := range pages {
+		q := storage.Query{SortBy: displayName, Descending: p.descending, Offset: p.offset, Limit: p.limit, Count: true}
+		page, err := s.QueryUsers(ctx(t), storage.MainTenant, q)
+		if err != nil {
+			t.Errorf("sorted page %+v: %v", p, err)
+			continue
+		}
+		if got := userIDs(page.Items); !slices.Equal(got, p.want) || page.More != p.more || page.Total != 4 {
+			t.Errorf("sorted page descending=%v offset %d limit %d: got %v more %v total %d, want %v more %v total 4",
+				p.descending, p.offset, p.limit, got, page.More, page.Total, p.want, p.more)
+		}
+	}
+
 	// Sorting combines with filtering and paging.
 	f, err := schemas.User.ParseFilter(`emails pr`)
 	if err != nil {
