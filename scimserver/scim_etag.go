@@ -95,11 +95,16 @@ func writeNotModified(w http.ResponseWriter, version int64) error {
 // with the Prefer header (RFC 7240 §4.2, return=minimal), which RFC 7644
 // §3.5.2 allows a PATCH to return with 204.
 func preferMinimal(r *http.Request) bool {
+	return preferReturn(r, "minimal")
+}
+
+// preferReturn reports whether the Prefer header asks for return=value.
+func preferReturn(r *http.Request, value string) bool {
 	for _, header := range r.Header.Values("Prefer") {
 		for _, pref := range strings.Split(header, ",") {
-			name, value, _ := strings.Cut(strings.TrimSpace(pref), "=")
+			name, got, _ := strings.Cut(strings.TrimSpace(pref), "=")
 			if strings.EqualFold(strings.TrimSpace(name), "return") &&
-				strings.EqualFold(strings.Trim(strings.TrimSpace(value), `"`), "minimal") {
+				strings.EqualFold(strings.Trim(strings.TrimSpace(got), `"`), value) {
 				return true
 			}
 		}

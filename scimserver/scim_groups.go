@@ -110,12 +110,27 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("patch group: %w", err)
 	}
-	if preferMinimal(r) {
+	if !groupPatchWantsBody(r) {
 		w.Header().Set("ETag", etag(g.Version))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
 	return s.writeGroup(w, r, t, http.StatusOK, g, proj)
+}
+
+// groupPatchWantsBody reports whether a successful group PATCH returns the
+// group (200) rather than 204 No Content. RFC 7644 §3.5.2 lets the server
+// choose. scimd answers 204 unless the client asks for the resource with
+// attributes, excludedAttributes or Prefer: return=representation
+// (RFC 7240 §4.2), because the whole group of a large membership is
+// megabytes that identity providers pushing membership in batches never
+// read: Okta's and Entra ID's documented group PATCH exchanges expect 204.
+func groupPatchWantsBody(r *http.Request) bool {
+	q := r.URL.Query()
+	if q.Has("attributes") || q.Has("excludedAttributes") {
+		return !preferMinimal(r)
+	}
+	return preferReturn(r, "representation")
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {

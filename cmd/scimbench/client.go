@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,11 +66,13 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, wan
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
+
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", scimJSON)
 	if body != nil {
 		req.Header.Set("Content-Type", scimJSON)
 	}
+
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -96,7 +99,8 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, wan
 func (c *client) patch(ctx context.Context, path string, ops ...map[string]any) error {
 	body := map[string]any{"schemas": []string{patchOpURN}, "Operations": ops}
 	err := c.do(ctx, http.MethodPatch, path, body, nil, http.StatusOK)
-	if se, ok := err.(*statusError); ok && se.status == http.StatusNoContent {
+	var se *statusError
+	if errors.As(err, &se) && se.status == http.StatusNoContent {
 		return nil
 	}
 	return err

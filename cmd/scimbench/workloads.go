@@ -305,15 +305,16 @@ func (b *bench) pageAll(ctx context.Context, clients int, cursor bool) *paging {
 	return p
 }
 
-// pagePass reads every user 100 at a time, by startIndex or by cursor
-// (RFC 9865: an empty cursor parameter requests the first page, and each
-// response's nextCursor for the next; the last page has none). It returns
-// each page's latency and the number of users read. The number of pages
-// is bounded by the users the dataset can hold.
+// pagePass reads every user 100 at a time, by startIndex or by cursor.
+// With RFC 9865 cursors, an empty cursor parameter requests the first
+// page, each response's nextCursor leads to the next, and the last page
+// has none. It returns each page's latency, the index of the last full
+// page and the number of users read. The number of pages is bounded by
+// the users the dataset can hold.
 //
-// It also returns the index of the last full page: the final page is
-// usually partial and cheaper, so the deepest full page is the one that
-// shows whether a page costs more the further it is from the start.
+// The final page is usually partial and cheaper, so the deepest full page
+// is the one that shows whether a page costs more the further it is from
+// the start.
 func (b *bench) pagePass(ctx context.Context, cursor bool) (lat []time.Duration, lastFull, seen int, err error) {
 	const count = 100
 	next, start := "", 1

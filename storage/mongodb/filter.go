@@ -20,13 +20,16 @@ var matchNone = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}
 // users collection (groups false) or the groups collection of tenant.
 //
 // A user's groups and a group's members live in the memberships
-// collection. A filter on them is resolved first, by queries on the
-// groups or users and the memberships, into an $in list of ids.
+// collection. `groups pr` is the user's tenant listing (see
+// fieldTenants). Any other filter on them is resolved first, by queries
+// on the groups or users and the memberships, into an $in list of ids.
 //
-// NOTE: those $in lists grow with the number of matching memberships: a
-// filter such as `members pr` on a tenant with a million memberships
-// builds a list of that size, and MongoDB rejects query documents over
-// 16 MiB.
+// NOTE: those $in lists grow with the number of matching memberships.
+// `groups.value eq` lists one group's members (100,000 for the largest
+// groups scimd is sized for, about 4 MB of query), `members.value eq`
+// one user's groups. `members pr` and filters on display names or on
+// several groups are bounded only by the tenant, and MongoDB rejects
+// query documents over 16 MiB (about 400,000 ids).
 type translator struct {
 	s      *Store
 	tenant string
@@ -310,6 +313,11 @@ func (tr *translator) viaMemberships(ctx context.Context, f schemas.Filter) (bso
 		}
 		return bson.D{{Key: "$nor", Value: bson.A{in}}}, nil
 	}
+	if c, ok := f.(schemas.Compare); ok && c.Op == schemas.Pr && !tr.groups {
+		// A user has a group in the tenant exactly when it is listed in
+		// the tenant (see fieldTenants).
+		return bson.D{{Key: fieldTenants, Value: tr.tenant}}, nil
+	}
 	var ids []string
 	var err error
 	if tr.groups {
@@ -326,9 +334,6 @@ func (tr *translator) viaMemberships(ctx context.Context, f schemas.Filter) (bso
 // usersInGroups returns the ids of users in a group of the tenant that
 // matches f, a filter on the sub-attributes of a user's groups.
 func (tr *translator) usersInGroups(ctx context.Context, f schemas.Filter) ([]string, error) {
-	if c, ok := f.(schemas.Compare); ok && c.Op == schemas.Pr {
-		return tr.s.distinctStrings(ctx, tr.s.memberships, "userId", bson.D{{Key: "tenant", Value: tr.tenant}})
-	}
 	groupFilter, err := elementFilter(f, func(c schemas.Compare) (bson.D, error) {
 		return tr.refCondition(c, "s.displayName", "Group")
 	})

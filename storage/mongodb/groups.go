@@ -155,16 +155,17 @@ func (s *Store) updateGroupOnce(ctx context.Context, tenant, id string, now time
 }
 
 // applyMemberChange writes a membership change as single-membership
-// upserts and deletes; it never reads or rewrites the other members.
+// writes. It reads no member that the change keeps, except that a
+// replacement reads the members it removes.
 func (s *Store) applyMemberChange(ctx context.Context, tenant, groupID string, change *storage.MemberChange) error {
 	if change == nil {
 		return nil
 	}
 	if change.Replace {
-		_, err := s.memberships.DeleteMany(ctx, bson.D{
+		_, err := s.removeMemberships(ctx, bson.D{
 			{Key: "groupId", Value: groupID},
 			{Key: "userId", Value: bson.D{{Key: "$nin", Value: nonNil(change.Set)}}},
-		})
+		}, false)
 		if err != nil {
 			return err
 		}
@@ -176,63 +177,11 @@ func (s *Store) applyMemberChange(ctx context.Context, tenant, groupID string, c
 	if len(change.Remove) == 0 {
 		return nil
 	}
-	_, err := s.memberships.DeleteMany(ctx, bson.D{
+	_, err := s.removeMemberships(ctx, bson.D{
 		{Key: "groupId", Value: groupID},
 		{Key: "userId", Value: bson.D{{Key: "$in", Value: change.Remove}}},
-	})
+	}, false)
 	return err
-}
-
-// addMemberships writes one membership document per user and leaves an
-// existing membership as it is; no other member is read or rewritten.
-//
-// Inside a transaction each membership is an upsert, because any write
-// error, a duplicate key included, aborts a MongoDB transaction. Without
-// one, plain inserts whose duplicates fail on the unique (groupId,
-// userId) index do the same with no lookup.
-func (s *Store) addMemberships(ctx context.Context, tenant, groupID string, userIDs []string) error {
-	if len(userIDs) == 0 {
-		return nil
-	}
-	if s.transactions || s.upsertMemberships {
-		models := make([]mongo.WriteModel, 0, len(userIDs))
-		for _, u := range userIDs {
-			models = append(models, mongo.NewUpdateOneModel().
-				SetFilter(bson.D{{Key: "groupId", Value: groupID}, {Key: "userId", Value: u}}).
-				SetUpdate(bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "tenant", Value: tenant}}}}).
-				SetUpsert(true))
-		}
-		_, err := s.memberships.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false))
-		return err
-	}
-	docs := make([]any, 0, len(userIDs))
-	for _, u := range userIDs {
-		docs = append(docs, bson.D{
-			{Key: "groupId", Value: groupID},
-			{Key: "userId", Value: u},
-			{Key: "tenant", Value: tenant},
-		})
-	}
-	_, err := s.memberships.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if onlyDuplicates(err) {
-		return nil
-	}
-	return err
-}
-
-// onlyDuplicates reports whether err is a bulk write error whose every
-// write error is a duplicate key and which has no write concern error.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-		return false
-	}
-	for _, we := range bwe.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) {
-			return false
-		}
-	}
-	return true
 }
 
 // checkUsersExist returns a *MemberNotFoundError for the first id of ids
@@ -283,7 +232,7 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 			return err
 		}
 		members := bson.D{{Key: "groupId", Value: id}}
-		if _, err := s.memberships.DeleteMany(ctx, members); err != nil {
+		if _, err := s.removeMemberships(ctx, members, false); err != nil {
 			return err
 		}
 		res, err := s.groups.DeleteOne(ctx, groupKey(tenant, id))
@@ -293,7 +242,7 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 		if res.DeletedCount == 0 {
 			return mongo.ErrNoDocuments
 		}
-		_, err = s.memberships.DeleteMany(ctx, members)
+		_, err = s.removeMemberships(ctx, members, false)
 		return err
 	})
 	return translate(op, err)

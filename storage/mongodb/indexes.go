@@ -38,6 +38,17 @@ var indexes = []index{
 	{colUsers, bson.D{{Key: "s.name.familyName", Value: 1}, {Key: "_id", Value: 1}}, false},
 	{colUsers, bson.D{{Key: "s.name.givenName", Value: 1}, {Key: "_id", Value: 1}}, false},
 	{colUsers, bson.D{{Key: wildcardSearch, Value: 1}}, false},
+	// A tenant's users (see fieldTenants) in the same orders. The
+	// tenants key is multikey, so it cannot lead a compound wildcard
+	// index: within a sandbox other attributes sort through the
+	// wildcard index above.
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "s.userName", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "created", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "lastModified", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "s.displayName", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "s.name.familyName", Value: 1}, {Key: "_id", Value: 1}}, false},
+	{colUsers, bson.D{{Key: fieldTenants, Value: 1}, {Key: "s.name.givenName", Value: 1}, {Key: "_id", Value: 1}}, false},
 
 	{colGroups, bson.D{{Key: "tenant", Value: 1}, {Key: "_id", Value: 1}}, false},
 	{colGroups, bson.D{{Key: "tenant", Value: 1}, {Key: "s.displayName", Value: 1}}, true},
@@ -49,6 +60,9 @@ var indexes = []index{
 	{colMemberships, bson.D{{Key: "groupId", Value: 1}, {Key: "userId", Value: 1}}, true},
 	{colMemberships, bson.D{{Key: "tenant", Value: 1}, {Key: "userId", Value: 1}}, false},
 	{colMemberships, bson.D{{Key: "userId", Value: 1}}, false},
+
+	{colTenantUsers, bson.D{{Key: "tenant", Value: 1}, {Key: "userId", Value: 1}}, true},
+	{colTenantUsers, bson.D{{Key: "userId", Value: 1}}, false},
 
 	{colSandboxes, bson.D{{Key: "key", Value: 1}}, true},
 

@@ -20,13 +20,7 @@ func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) 
 	tr := &translator{s: s, tenant: tenant}
 	var scope bson.D
 	if tenant != storage.MainTenant {
-		ids, err := s.distinctStrings(ctx, s.memberships, "userId", bson.D{{Key: "tenant", Value: tenant}})
-		if err != nil {
-			return nil, translate("query users", err)
-		}
-		// The $in list grows with the sandbox's members, as the lists of
-		// membership filters do (see translator).
-		scope = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: nonNil(ids)}}}}
+		scope = bson.D{{Key: fieldTenants, Value: tenant}}
 	}
 	docs, page, err := s.query(ctx, s.users, tr, scope, q)
 	if err != nil {
@@ -232,11 +226,13 @@ func hasSortIndex(collection string, sort bson.D) bool {
 
 // sortKeys orders by field within the equality conditions of scope, so
 // that the sort is served by an index that starts with the scope's
-// fields.
+// fields. The multikey tenants field is left out: sorting by an array
+// orders by its smallest element, and the equality condition alone lets
+// an index that starts with tenants return the order of its next keys.
 func sortKeys(scope bson.D, field string, dir int) bson.D {
 	var keys bson.D
 	for _, e := range scope {
-		if _, isValue := e.Value.(string); isValue {
+		if _, isValue := e.Value.(string); isValue && e.Key != fieldTenants {
 			keys = append(keys, bson.E{Key: e.Key, Value: 1})
 		}
 	}

@@ -2,7 +2,8 @@
 // Atlas or a sharded cluster) with the official Go driver.
 //
 // Layout: the collections users, groups, memberships (one document per
-// group and member), sandboxes and credentials. Users and groups keep
+// group and member), tenantUsers (one membership counter per tenant and
+// user, see fieldTenants), sandboxes and credentials. Users and groups keep
 // their SCIM attributes as given under "a" and a search copy under "s"
 // (see search.go) that carries lower-cased strings for case-insensitive
 // filters and sorting. Every filter the backend sends is served by one of
@@ -35,6 +36,7 @@ const (
 	colMemberships = "memberships"
 	colSandboxes   = "sandboxes"
 	colCredentials = "credentials"
+	colTenantUsers = "tenantUsers"
 )
 
 // Options configures Open. Zero values select the defaults.
@@ -67,7 +69,7 @@ type Store struct {
 	// upsertMemberships: see Options.upsertMemberships.
 	upsertMemberships bool
 
-	users, groups, memberships, sandboxes, credentials *mongo.Collection
+	users, groups, memberships, sandboxes, credentials, tenantUsers *mongo.Collection
 }
 
 // Open connects to uri, pings the server, detects whether it runs
@@ -98,6 +100,7 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 	s.memberships = s.db.Collection(colMemberships)
 	s.sandboxes = s.db.Collection(colSandboxes)
 	s.credentials = s.db.Collection(colCredentials)
+	s.tenantUsers = s.db.Collection(colTenantUsers)
 
 	if err := s.start(ctx, opts); err != nil {
 		_ = client.Disconnect(context.WithoutCancel(ctx))

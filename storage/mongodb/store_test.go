@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/storage"
@@ -24,6 +25,8 @@ func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool
 	t.Run("sort missing last", func(t *testing.T) { testSortMissing(t, open(t)) })
 	t.Run("memberships", func(t *testing.T) { testMemberships(t, open(t)) })
 	t.Run("sandbox cascade", func(t *testing.T) { testSandboxCascade(t, open(t)) })
+	t.Run("tenant listing", func(t *testing.T) { testTenantListing(t, open(t).(*Store)) })
+	t.Run("tenant listing repair", func(t *testing.T) { testTenantListingRepair(t, open(t).(*Store)) })
 }
 
 func mustCreateUser(t *testing.T, s storage.Store, id string, attrs map[string]any) {
@@ -285,5 +288,193 @@ func testSandboxCascade(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.GetUser(ctx, "u"); err != nil {
 		t.Errorf("user after sandbox delete: %v", err)
+	}
+}
+
+// tenantUserIDs lists the ids of the tenant's users, one per page to
+// follow the cursor, and checks that the sorted listing has the same
+// users.
+func tenantUserIDs(t *testing.T, s storage.Store, tenant string) []string {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	after := ""
+	for {
+		page, err := s.QueryUsers(ctx, tenant, storage.Query{After: after, Limit: 1, Count: true})
+		if err != nil {
+			t.Fatalf("query users of %s after %q: %v", tenant, after, err)
+		}
+		if page.Total < len(ids)+len(page.Items) {
+			t.Errorf("users of %s: total %d, but %d listed", tenant, page.Total, len(ids)+len(page.Items))
+		}
+		for _, u := range page.Items {
+			ids = append(ids, u.ID)
+		}
+		if !page.More {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+
+	path, err := schemas.User.Lookup("userName")
+	if err != nil {
+		t.Fatalf("lookup userName: %v", err)
+	}
+	sorted, err := s.QueryUsers(ctx, tenant, storage.Query{SortBy: &path, Limit: 100})
+	if err != nil {
+		t.Fatalf("query users of %s by userName: %v", tenant, err)
+	}
+	var byName []string
+	for _, u := range sorted.Items {
+		byName = append(byName, u.ID)
+	}
+	if diff := cmp.Diff(byName, ids); diff != "" {
+		t.Errorf("users of %s by userName (-got +want):\n%s", tenant, diff)
+	}
+	return ids
+}
+
+// counters returns the membership counters of the tenant by user.
+func counters(t *testing.T, s *Store, tenant string) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := s.tenantUsers.Find(ctx, bson.D{{Key: "tenant", Value: tenant}})
+	if err != nil {
+		t.Fatalf("find counters: %v", err)
+	}
+	var docs []struct {
+		UserID string `bson:"userId"`
+		N      int    `bson:"n"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatalf("read counters: %v", err)
+	}
+	out := map[string]int{}
+	for _, d := range docs {
+		out[d.UserID] = d.N
+	}
+	return out
+}
+
+func setMembers(t *testing.T, s storage.Store, tenant, group string, change storage.MemberChange) {
+	t.Helper()
+	_, err := s.UpdateGroup(context.Background(), tenant, group, t0, func(*storage.Group) (*storage.MemberChange, error) {
+		return &change, nil
+	})
+	if err != nil {
+		t.Fatalf("update members of %s: %v", group, err)
+	}
+}
+
+func mustCreateGroup(t *testing.T, s storage.Store, tenant, id string, members ...string) {
+	t.Helper()
+	g := &storage.Group{ID: id, Tenant: tenant, Attributes: map[string]any{"displayName": id}}
+	if err := s.CreateGroup(context.Background(), g, members); err != nil {
+		t.Fatalf("create group %s: %v", id, err)
+	}
+}
+
+func testTenantListing(t *testing.T, s *Store) {
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2", "u3", "u4"} {
+		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
+	}
+	if err := s.CreateSandbox(ctx, &storage.Sandbox{ID: "acme", Key: "k", Created: t0}); err != nil {
+		t.Fatalf("create sandbox: %v", err)
+	}
+	mustCreateGroup(t, s, "k", "g1", "u1", "u2")
+	mustCreateGroup(t, s, "k", "g2", "u1")
+	mustCreateGroup(t, s, storage.MainTenant, "main", "u3")
+
+	steps := []struct {
+		name     string
+		change   func(t *testing.T)
+		users    []string
+		counters map[string]int
+	}{
+		{"created", func(*testing.T) {}, []string{"u1", "u2"}, map[string]int{"u1": 2, "u2": 1}},
+		{"added again", func(t *testing.T) {
+			setMembers(t, s, "k", "g2", storage.MemberChange{Add: []string{"u1", "u3"}})
+		}, []string{"u1", "u2", "u3"}, map[string]int{"u1": 2, "u2": 1, "u3": 1}},
+		{"removed from one of two groups", func(t *testing.T) {
+			setMembers(t, s, "k", "g1", storage.MemberChange{Remove: []string{"u1"}})
+		}, []string{"u1", "u2", "u3"}, map[string]int{"u1": 1, "u2": 1, "u3": 1}},
+		{"removed from the other group by replace", func(t *testing.T) {
+			setMembers(t, s, "k", "g2", storage.MemberChange{Replace: true, Set: []string{"u3", "u4"}})
+		}, []string{"u2", "u3", "u4"}, map[string]int{"u2": 1, "u3": 1, "u4": 1}},
+		{"group deleted", func(t *testing.T) {
+			if err := s.DeleteGroup(ctx, "k", "g1"); err != nil {
+				t.Fatalf("delete group: %v", err)
+			}
+		}, []string{"u3", "u4"}, map[string]int{"u3": 1, "u4": 1}},
+		{"removed from tenant", func(t *testing.T) {
+			if _, err := s.RemoveUserFromTenant(ctx, "k", "u4"); err != nil {
+				t.Fatalf("remove user from tenant: %v", err)
+			}
+		}, []string{"u3"}, map[string]int{"u3": 1}},
+		{"sandbox deleted", func(t *testing.T) {
+			if err := s.DeleteSandbox(ctx, "acme"); err != nil {
+				t.Fatalf("delete sandbox: %v", err)
+			}
+		}, nil, map[string]int{}},
+	}
+	for _, step := range steps {
+		step.change(t)
+		if diff := cmp.Diff(tenantUserIDs(t, s, "k"), step.users); diff != "" {
+			t.Errorf("%s: sandbox users (-got +want):\n%s", step.name, diff)
+		}
+		if diff := cmp.Diff(counters(t, s, "k"), step.counters); diff != "" {
+			t.Errorf("%s: counters (-got +want):\n%s", step.name, diff)
+		}
+	}
+
+	// The main account lists everyone; `groups pr` is its members.
+	if diff := cmp.Diff(tenantUserIDs(t, s, storage.MainTenant), []string{"u1", "u2", "u3", "u4"}); diff != "" {
+		t.Errorf("main users (-got +want):\n%s", diff)
+	}
+	f, err := schemas.User.ParseFilter("groups pr")
+	if err != nil {
+		t.Fatalf("parse filter: %v", err)
+	}
+	page, err := s.QueryUsers(ctx, storage.MainTenant, storage.Query{Filter: f, Limit: 10})
+	if err != nil {
+		t.Fatalf("query users with groups: %v", err)
+	}
+	if len(page.Items) != 1 || page.Items[0].ID != "u3" {
+		t.Errorf("users with groups: got %v, want u3 only", page.Items)
+	}
+
+	if err := s.DeleteUser(ctx, "u3"); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	if diff := cmp.Diff(counters(t, s, storage.MainTenant), map[string]int{}); diff != "" {
+		t.Errorf("main counters after user delete (-got +want):\n%s", diff)
+	}
+}
+
+// testTenantListingRepair checks the recount of a counter that a failure
+// left too low: the user stays listed while it has a group.
+func testTenantListingRepair(t *testing.T, s *Store) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "u", map[string]any{"userName": "u"})
+	mustCreateGroup(t, s, "k", "g1", "u")
+	mustCreateGroup(t, s, "k", "g2", "u")
+	_, err := s.tenantUsers.UpdateOne(ctx, tenantUser{"k", "u"}.filter(),
+		bson.D{{Key: "$set", Value: bson.D{{Key: "n", Value: 0}}}})
+	if err != nil {
+		t.Fatalf("lower counter: %v", err)
+	}
+
+	setMembers(t, s, "k", "g1", storage.MemberChange{Remove: []string{"u"}})
+	if diff := cmp.Diff(tenantUserIDs(t, s, "k"), []string{"u"}); diff != "" {
+		t.Errorf("users after removal from g1 (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(counters(t, s, "k"), map[string]int{"u": 1}); diff != "" {
+		t.Errorf("counters after recount (-got +want):\n%s", diff)
+	}
+
+	setMembers(t, s, "k", "g2", storage.MemberChange{Remove: []string{"u"}})
+	if got := tenantUserIDs(t, s, "k"); len(got) != 0 {
+		t.Errorf("users after removal from g2: got %v, want none", got)
 	}
 }

@@ -58,8 +58,9 @@ func (s *Store) ListSandboxes(ctx context.Context) ([]*storage.Sandbox, error) {
 }
 
 // DeleteSandbox deletes the sandbox record first: from then on its key is
-// unreachable, so the deletes of its groups, memberships and credentials
-// that follow may fail half-way without anyone seeing the rest.
+// unreachable, so the deletes of its groups, memberships, membership
+// counters and credentials, and the removal of its key from the users,
+// may fail half-way without anyone seeing the rest.
 func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 	op := fmt.Sprintf("delete sandbox %q", id)
 	var d sandboxDoc
@@ -68,12 +69,14 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 		return translate(op, err)
 	}
 	byTenant := bson.D{{Key: "tenant", Value: d.Key}}
-	for _, c := range []*mongo.Collection{s.credentials, s.memberships, s.groups} {
+	for _, c := range []*mongo.Collection{s.credentials, s.memberships, s.groups, s.tenantUsers} {
 		if _, err := c.DeleteMany(ctx, byTenant); err != nil {
 			return translate(op, err)
 		}
 	}
-	return nil
+	_, err = s.users.UpdateMany(ctx, bson.D{{Key: fieldTenants, Value: d.Key}},
+		bson.D{{Key: "$pull", Value: bson.D{{Key: fieldTenants, Value: d.Key}}}})
+	return translate(op, err)
 }
 
 type credentialDoc struct {

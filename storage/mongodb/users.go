@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -121,9 +120,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 	return nil, fmt.Errorf("%s: version changed %d times in a row", op, maxUpdateAttempts)
 }
 
-// DeleteUser deletes the user and then its memberships. Without a
-// transaction a failure in between leaves memberships of a missing user,
-// which no read shows: members are always joined with their user.
+// DeleteUser deletes the user and then its memberships and membership
+// counters. Without a transaction a failure in between leaves
+// memberships of a missing user, which no read shows: members are always
+// joined with their user.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	op := fmt.Sprintf("delete user %q", id)
 	err := s.inTransaction(ctx, func(ctx context.Context) error {
@@ -134,7 +134,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if res.DeletedCount == 0 {
 			return mongo.ErrNoDocuments
 		}
-		_, err = s.removeMemberships(ctx, bson.D{{Key: "userId", Value: id}})
+		byUser := bson.D{{Key: "userId", Value: id}}
+		if _, err := s.removeMemberships(ctx, byUser, true); err != nil {
+			return err
+		}
+		// Counters that a failed earlier removal left behind.
+		_, err = s.tenantUsers.DeleteMany(ctx, byUser)
 		return err
 	})
 	return translate(op, err)
@@ -146,58 +151,10 @@ func (s *Store) RemoveUserFromTenant(ctx context.Context, tenant, userID string)
 	var n int
 	err := s.inTransaction(ctx, func(ctx context.Context) error {
 		var err error
-		n, err = s.removeMemberships(ctx, bson.D{{Key: "tenant", Value: tenant}, {Key: "userId", Value: userID}})
+		n, err = s.removeMemberships(ctx, tenantUser{tenant, userID}.filter(), true)
 		return err
 	})
 	return n, translate(fmt.Sprintf("remove user %q from tenant", userID), err)
-}
-
-// removeMemberships deletes the memberships matching filter and increments
-// the version of every group that lost a member.
-func (s *Store) removeMemberships(ctx context.Context, filter bson.D) (int, error) {
-	// A find rather than distinct, which transactions on sharded
-	// collections reject.
-	cur, err := s.memberships.Find(ctx, filter,
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "groupId", Value: 1}}))
-	if err != nil {
-		return 0, err
-	}
-
-	var docs []struct {
-		GroupID string `bson:"groupId"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return 0, err
-	}
-	groupIDs := make([]string, 0, len(docs))
-	for _, d := range docs {
-		groupIDs = append(groupIDs, d.GroupID)
-	}
-	slices.Sort(groupIDs)
-	groupIDs = slices.Compact(groupIDs)
-	if len(groupIDs) == 0 {
-		return 0, nil
-	}
-
-	res, err := s.memberships.DeleteMany(ctx, filter)
-	if err != nil {
-		return 0, err
-	}
-	if err := s.touchGroups(ctx, groupIDs); err != nil {
-		return 0, err
-	}
-	return int(res.DeletedCount), nil
-}
-
-// touchGroups increments the version of the groups whose members changed.
-func (s *Store) touchGroups(ctx context.Context, ids []string) error {
-	_, err := s.groups.UpdateMany(ctx,
-		bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		bson.D{
-			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
-			{Key: "$set", Value: bson.D{{Key: "lastModified", Value: time.Now().UTC()}}},
-		})
-	return err
 }
 
 func (s *Store) distinctStrings(ctx context.Context, c *mongo.Collection, field string, filter bson.D) ([]string, error) {

@@ -72,9 +72,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
 
-	// The writer's page cache (64 MiB) keeps the index pages that
-	// inserts touch in memory; each reader has 16 MiB.
-	writer, err := sql.Open("sqlite", dsn("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-65536)", "_txlock", "immediate"))
+	// The writer's page cache (32 MiB) keeps the upper index pages that
+	// inserts touch in memory; each reader has 8 MiB. Every connection
+	// has a cache of its own, so these sizes bound scimd's resident
+	// memory (32 MiB + 8 MiB per reader); the operating system's page
+	// cache holds the rest of the file.
+	writer, err := sql.Open("sqlite", dsn("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-32768)", "_txlock", "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -91,7 +94,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 
-	reader, err := sql.Open("sqlite", dsn("_pragma", "query_only(1)", "_pragma", "cache_size(-16384)"))
+	reader, err := sql.Open("sqlite", dsn("_pragma", "query_only(1)", "_pragma", "cache_size(-8192)"))
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
