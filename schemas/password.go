@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,30 @@ var passwordIterations = 600_000
 
 const passwordHashPrefix = "$pbkdf2-sha256$"
 
+// hashSlots bounds the PBKDF2 computations that run at once to half the
+// CPUs Go may use (at least one), so that password writes cannot occupy
+// every CPU and starve other requests. It is sized once, from GOMAXPROCS at
+// package initialisation.
+//
+// NOTE: a caller waits for a slot without a deadline, because Normalize and
+// ApplyPatch take no context. Each wait is bounded by the hashes queued
+// ahead of it, each about 0.1 s at passwordIterations, and every call
+// hashes at most one password.
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
+
+// deriveKey computes a PBKDF2-HMAC-SHA256 key. Tests replace it to count
+// and time the derivations.
+var deriveKey = func(password string, salt []byte, iterations, length int) ([]byte, error) {
+	return pbkdf2.Key(sha256.New, password, salt, iterations, length)
+}
+
+// boundedDeriveKey runs deriveKey once a slot of hashSlots is free.
+func boundedDeriveKey(password string, salt []byte, iterations, length int) ([]byte, error) {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return deriveKey(password, salt, iterations, length)
+}
+
 // hashPassword returns a hash of password in the form
 // $pbkdf2-sha256$i=<iterations>$<salt>$<key>, with salt and key in
 // unpadded standard base64.
@@ -26,7 +51,7 @@ func hashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	key, err := pbkdf2.Key(sha256.New, password, salt, passwordIterations, sha256.Size)
+	key, err := boundedDeriveKey(password, salt, passwordIterations, sha256.Size)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -35,7 +60,8 @@ func hashPassword(password string) (string, error) {
 }
 
 // VerifyPassword reports whether password matches a hash made by
-// Normalize or ApplyPatch. It compares in constant time.
+// Normalize or ApplyPatch. It compares in constant time and shares the
+// bound on concurrent hashing with them.
 func VerifyPassword(hash, password string) bool {
 	rest, ok := strings.CutPrefix(hash, passwordHashPrefix)
 	if !ok {
@@ -55,6 +81,39 @@ func VerifyPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got, err := pbkdf2.Key(sha256.New, password, salt, iterations, len(want))
+	got, err := boundedDeriveKey(password, salt, iterations, len(want))
 	return err == nil && hmac.Equal(got, want)
+}
+
+// pendingPassword is the plain text of a writeOnly value while Normalize
+// or ApplyPatch work on a document. hashPending replaces it by its hash as
+// their last step, so that a request that sets the password many times
+// pays for one hash.
+type pendingPassword string
+
+// hashPending returns v, a document or a value in one, with every
+// pendingPassword replaced by its hash. Maps and lists are changed in
+// place.
+func hashPending(v any) (any, error) {
+	switch v := v.(type) {
+	case pendingPassword:
+		return hashPassword(string(v))
+	case map[string]any:
+		for k, e := range v {
+			hashed, err := hashPending(e)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = hashed
+		}
+	case []any:
+		for i, e := range v {
+			hashed, err := hashPending(e)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = hashed
+		}
+	}
+	return v, nil
 }

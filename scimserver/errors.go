@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/storage"
@@ -184,7 +185,14 @@ func writeErrorBody(w http.ResponseWriter, status int, scimType, detail string) 
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// maxDetailBytes bounds the detail of an error body, which may quote a
+// value from the request such as an id.
+const maxDetailBytes = 1024
+
 func newErrorBody(status int, scimType, detail string) errorBody {
+	if len(detail) > maxDetailBytes {
+		detail = strings.ToValidUTF8(detail[:maxDetailBytes], "") + "…"
+	}
 	return errorBody{
 		Schemas:  []string{schemas.ErrorURN},
 		Status:   strconv.Itoa(status),

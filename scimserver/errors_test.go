@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/storage"
@@ -158,5 +159,16 @@ func TestCheckContentType(t *testing.T) {
 		if err != nil && (!errors.As(err, &he) || he.Status != http.StatusUnsupportedMediaType) {
 			t.Errorf("checkContentType(%q) = %v, want a 415 error", tt.contentType, err)
 		}
+	}
+}
+
+func TestErrorDetailIsBounded(t *testing.T) {
+	long := strings.Repeat("é", 2000) // two bytes each
+	body := newErrorBody(http.StatusNotFound, "", long)
+	if len(body.Detail) > maxDetailBytes+len("…") {
+		t.Errorf("detail is %d bytes, want at most %d", len(body.Detail), maxDetailBytes+len("…"))
+	}
+	if !utf8.ValidString(body.Detail) {
+		t.Errorf("truncated detail is not valid UTF-8")
 	}
 }

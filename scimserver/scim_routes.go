@@ -22,6 +22,7 @@ func (s *Server) registerSCIM(mux *http.ServeMux, prefix string) {
 	route("GET /Users", s.listUsers)
 	route("POST /Users", s.createUser)
 	route("POST /Users/.search", s.searchUsers)
+	route("GET /Users/.search", searchNeedsPost)
 	route("GET /Users/{id}", s.getUser)
 	route("PUT /Users/{id}", s.replaceUser)
 	route("PATCH /Users/{id}", s.patchUser)
@@ -30,6 +31,7 @@ func (s *Server) registerSCIM(mux *http.ServeMux, prefix string) {
 	route("GET /Groups", s.listGroups)
 	route("POST /Groups", s.createGroup)
 	route("POST /Groups/.search", s.searchGroups)
+	route("GET /Groups/.search", searchNeedsPost)
 	route("GET /Groups/{id}", s.getGroup)
 	route("PUT /Groups/{id}", s.replaceGroup)
 	route("PATCH /Groups/{id}", s.patchGroup)
@@ -37,6 +39,7 @@ func (s *Server) registerSCIM(mux *http.ServeMux, prefix string) {
 
 	route("GET /{$}", s.listRoot)
 	route("POST /.search", s.searchRoot)
+	route("GET /.search", searchNeedsPost)
 	route("POST /Bulk", s.bulk)
 
 	route("GET /ServiceProviderConfig", s.serviceProviderConfig)
@@ -44,6 +47,14 @@ func (s *Server) registerSCIM(mux *http.ServeMux, prefix string) {
 	route("GET /ResourceTypes/{name}", s.getResourceType)
 	route("GET /Schemas", s.listSchemas)
 	route("GET /Schemas/{id}", s.getSchema)
+}
+
+// searchNeedsPost rejects a GET of a /.search path, which would otherwise
+// read as the resource with id ".search": RFC 7644 §3.4.3 defines the
+// search endpoint for POST only.
+func searchNeedsPost(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Allow", http.MethodPost)
+	return errorf(http.StatusMethodNotAllowed, "", "%s is searched with POST; use GET on the resource endpoint for a query string", r.URL.Path)
 }
 
 // projectionFromURL parses the attributes and excludedAttributes query

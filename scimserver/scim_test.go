@@ -862,3 +862,44 @@ func TestStoreFailureIsInternalError(t *testing.T) {
 		t.Errorf("the server log does not record the store error")
 	}
 }
+
+// TestUserETagFollowsGroups checks that a user's ETag changes when the
+// user joins a group, since the groups attribute is part of the resource:
+// a client revalidating with the old tag must get the new groups.
+func TestUserETagFollowsGroups(t *testing.T) {
+	ts := startTestServer(t, scimserver.Config{})
+	sandboxToken := ts.newSandbox(t, "acme-test")
+	prefix := "/sandboxes/acme-test/scim/v2"
+	alice := ts.createUser(t, "alice")
+	ts.createGroup(t, sandboxToken, prefix, "Testers", alice)
+
+	path := prefix + "/Users/" + alice
+	first := ts.send(t, sandboxToken, http.MethodGet, path, "")
+	tag := first.header.Get("ETag")
+	if first.status != http.StatusOK || tag == "" {
+		t.Fatalf("get sandbox user: status %d, ETag %q; want 200 and a tag", first.status, tag)
+	}
+
+	ts.createGroup(t, sandboxToken, prefix, "Reviewers", alice)
+	again := ts.send(t, sandboxToken, http.MethodGet, path, "", "If-None-Match", tag)
+	if again.status != http.StatusOK {
+		t.Fatalf("get with the tag from before the second group: status %d, want 200", again.status)
+	}
+	if groups, _ := again.object(t)["groups"].([]any); len(groups) != 2 {
+		t.Errorf("groups after joining a second group = %v, want 2 entries", groups)
+	}
+	if again.header.Get("ETag") == tag {
+		t.Errorf("ETag stayed %s after the user joined a group", tag)
+	}
+}
+
+func TestSearchPathRejectsGet(t *testing.T) {
+	ts := startTestServer(t, scimserver.Config{})
+	for _, path := range []string{"/scim/v2/Users/.search", "/scim/v2/Groups/.search", "/scim/v2/.search"} {
+		resp := ts.send(t, ts.mainToken, http.MethodGet, path, "")
+		checkSCIMError(t, resp, http.StatusMethodNotAllowed, "")
+		if allow := resp.header.Get("Allow"); allow != http.MethodPost {
+			t.Errorf("GET %s: Allow = %q, want POST", path, allow)
+		}
+	}
+}

@@ -59,7 +59,9 @@ type User struct {
 	Attributes   map[string]any
 	Created      time.Time
 	LastModified time.Time
-	// Version starts at 1 and grows by one on every change of the record.
+	// Version starts at 1 and grows on every change of the record and on
+	// every change of the user's group memberships in any tenant, because
+	// each tenant's view of the user lists its groups.
 	Version int64
 }
 

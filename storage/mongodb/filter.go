@@ -26,8 +26,9 @@ var matchNone = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: bson.A{}}}
 //
 // NOTE: those $in lists grow with the number of matching memberships.
 // `groups.value eq` lists one group's members (100,000 for the largest
-// groups scimd is sized for, about 4 MB of query), `members.value eq`
-// one user's groups. `members pr` and filters on display names or on
+// groups scimd is sized for, about 4 MB of query) unless it is the
+// whole filter of an unsorted query (see Store.groupMemberUsers);
+// `members.value eq` lists one user's groups. `members pr` and filters on display names or on
 // several groups are bounded only by the tenant, and MongoDB rejects
 // query documents over 16 MiB (about 400,000 ids).
 type translator struct {

@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,6 +18,13 @@ import (
 // QueryUsers lists all users for the main account and the members of the
 // sandbox's groups for a sandbox.
 func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) (*storage.Page[*storage.User], error) {
+	if groupID, ok := groupMembersFilter(q); ok {
+		page, err := s.groupMemberUsers(ctx, tenant, groupID, q)
+		if err != nil {
+			return nil, fmt.Errorf("query users: %w", err)
+		}
+		return page, nil
+	}
 	tr := &translator{s: s, tenant: tenant}
 	var scope bson.D
 	if tenant != storage.MainTenant {
@@ -369,4 +377,113 @@ func (s *Store) groupNames(ctx context.Context, tenant string, ids []string) (ma
 		out[d.ID] = d.A.DisplayName
 	}
 	return out, nil
+}
+
+// groupMembersFilter reports whether q lists one group's members in id
+// order, with the filter `groups.value eq "<group id>"` and no sort, and
+// returns the group id.
+func groupMembersFilter(q storage.Query) (string, bool) {
+	c, ok := q.Filter.(schemas.Compare)
+	if !ok || q.SortBy != nil || c.Op != schemas.Eq || c.Path.Extension() != "" || c.Path.Sub == nil ||
+		!strings.EqualFold(c.Path.Attr.Name, "groups") || !strings.EqualFold(c.Path.Sub.Name, "value") {
+		return "", false
+	}
+	id, ok := c.Value.(string)
+	return id, ok
+}
+
+// groupMemberUsers serves a groupMembersFilter query from the group's
+// memberships in user id order, a page at a time, so that no query
+// carries the member list of a large group. A member of a tenant's group
+// is always listed in the tenant (see fieldTenants), so the result is
+// the same as the general query's.
+//
+// Offset and the total count the memberships, which include those of a
+// user whose deletion failed half-way without a transaction; such a
+// membership is skipped in the page.
+func (s *Store) groupMemberUsers(ctx context.Context, tenant, groupID string, q storage.Query) (*storage.Page[*storage.User], error) {
+	out := &storage.Page[*storage.User]{}
+	if _, err := s.getGroup(ctx, tenant, groupID); errors.Is(err, mongo.ErrNoDocuments) {
+		return out, nil
+	} else if err != nil {
+		return nil, translate("get group", err)
+	}
+	byGroup := bson.D{{Key: "groupId", Value: groupID}}
+	if q.Count {
+		n, err := s.memberships.CountDocuments(ctx, byGroup)
+		if err != nil {
+			return nil, translate("count members", err)
+		}
+		out.Total = int(n)
+	}
+	if q.Limit <= 0 {
+		n, err := s.memberships.CountDocuments(ctx, byGroup, options.Count().SetLimit(int64(q.Offset)+1))
+		if err != nil {
+			return nil, translate("count members", err)
+		}
+		out.More = n > int64(q.Offset)
+		return out, nil
+	}
+
+	after, skip := q.After, int64(q.Offset)
+	if after != "" {
+		skip = 0
+	}
+	for len(out.Items) <= q.Limit {
+		ids, err := s.memberPage(ctx, groupID, after, skip, q.Limit+1-len(out.Items))
+		if err != nil {
+			return nil, translate("list members", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		users, err := find(ctx, s.users, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+			bson.D{{Key: "_id", Value: 1}}, 0, int64(len(ids)))
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range users {
+			u, err := d.user()
+			if err != nil {
+				return nil, err
+			}
+			out.Items = append(out.Items, u)
+		}
+		after, skip = ids[len(ids)-1], 0
+	}
+	if len(out.Items) > q.Limit {
+		out.Items, out.More = out.Items[:q.Limit], true
+	}
+	return out, nil
+}
+
+// memberPage returns up to limit member ids of the group after the id
+// after, skipping the first skip, in id order.
+func (s *Store) memberPage(ctx context.Context, groupID, after string, skip int64, limit int) ([]string, error) {
+	filter := bson.D{{Key: "groupId", Value: groupID}}
+	if after != "" {
+		filter = append(filter, bson.E{Key: "userId", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	opts := options.Find().
+		SetSort(bson.D{{Key: "groupId", Value: 1}, {Key: "userId", Value: 1}}).
+		SetLimit(int64(limit)).
+		SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "userId", Value: 1}})
+	if skip > 0 {
+		opts.SetSkip(skip)
+	}
+	cur, err := s.memberships.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, err
+	}
+	var docs []struct {
+		UserID string `bson:"userId"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.UserID
+	}
+	return ids, nil
 }

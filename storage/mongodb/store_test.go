@@ -26,6 +26,7 @@ func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool
 	t.Run("memberships", func(t *testing.T) { testMemberships(t, open(t)) })
 	t.Run("sandbox cascade", func(t *testing.T) { testSandboxCascade(t, open(t)) })
 	t.Run("tenant listing", func(t *testing.T) { testTenantListing(t, open(t).(*Store)) })
+	t.Run("group members by filter", func(t *testing.T) { testGroupMembersFilter(t, open(t)) })
 	t.Run("tenant listing repair", func(t *testing.T) { testTenantListingRepair(t, open(t).(*Store)) })
 }
 
@@ -476,5 +477,64 @@ func testTenantListingRepair(t *testing.T, s *Store) {
 	setMembers(t, s, "k", "g2", storage.MemberChange{Remove: []string{"u"}})
 	if got := tenantUserIDs(t, s, "k"); len(got) != 0 {
 		t.Errorf("users after removal from g2: got %v, want none", got)
+	}
+}
+
+// testGroupMembersFilter pages through `groups.value eq` queries, which
+// read the group's memberships page by page.
+func testGroupMembersFilter(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2", "u3", "u4"} {
+		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
+	}
+	mustCreateGroup(t, s, "k", "g", "u4", "u1", "u3")
+	mustCreateGroup(t, s, "other", "h", "u2")
+	if err := s.DeleteUser(ctx, "u3"); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+
+	tests := []struct {
+		name   string
+		tenant string
+		group  string
+		query  storage.Query
+		want   []string
+		total  int
+		more   bool
+	}{
+		{"all", "k", "g", storage.Query{Limit: 10, Count: true}, []string{"u1", "u4"}, 2, false},
+		{"first page", "k", "g", storage.Query{Limit: 1, Count: true}, []string{"u1"}, 2, true},
+		{"after cursor", "k", "g", storage.Query{After: "u1", Limit: 1}, []string{"u4"}, 0, false},
+		{"offset", "k", "g", storage.Query{Offset: 1, Limit: 5}, []string{"u4"}, 0, false},
+		{"count only", "k", "g", storage.Query{Count: true}, nil, 2, true},
+		{"group of another tenant", "k", "h", storage.Query{Limit: 10, Count: true}, nil, 0, false},
+		{"unknown group", "k", "nope", storage.Query{Limit: 10, Count: true}, nil, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := schemas.User.ParseFilter(`groups.value eq "` + tc.group + `"`)
+			if err != nil {
+				t.Fatalf("parse filter: %v", err)
+			}
+			q := tc.query
+			q.Filter = f
+			page, err := s.QueryUsers(ctx, tc.tenant, q)
+			if err != nil {
+				t.Fatalf("query users: %v", err)
+			}
+			var got []string
+			for _, u := range page.Items {
+				got = append(got, u.ID)
+			}
+			if diff := cmp.Diff(got, tc.want); diff != "" {
+				t.Errorf("ids (-got +want):\n%s", diff)
+			}
+			if page.Total != tc.total {
+				t.Errorf("total: got %d, want %d", page.Total, tc.total)
+			}
+			if page.More != tc.more {
+				t.Errorf("more: got %v, want %v", page.More, tc.more)
+			}
+		})
 	}
 }

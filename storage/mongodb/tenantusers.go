@@ -22,9 +22,9 @@ import (
 //
 // A tenant key is added to a user before its first membership there is
 // written, and removed only after a recount of the memberships finds
-// none. In a transaction (replica set, sharded cluster) the membership,
-// its counter and the user's array change together. Without one the
-// writes are ordered so that a crash leaves a counter too low, never
+// none or when its sandbox is deleted. In a transaction (replica set,
+// sharded cluster) the membership, its counter and the user's array
+// change together. Without one the writes are ordered so that a crash leaves a counter too low, never
 // too high, and a user listed in a tenant where it has no group, never
 // hidden from one where it has:
 //
@@ -41,8 +41,8 @@ import (
 // until its next membership change there.
 const fieldTenants = "tenants"
 
-// removalBatch is the number of memberships removed per round trip
-// series, which bounds every query document that a removal sends.
+// removalBatch is the maximum number of memberships read and removed in
+// one batch, which bounds every query document that a removal sends.
 const removalBatch = 1000
 
 type tenantUser struct {
@@ -55,7 +55,7 @@ func (k tenantUser) filter() bson.D {
 }
 
 // addMemberships adds the users to the group, leaving existing
-// memberships as they are, and keeps the tenant listings right (see
+// memberships as they are, and keeps the tenant listings correct (see
 // fieldTenants). No other member is read or rewritten.
 func (s *Store) addMemberships(ctx context.Context, tenant, groupID string, userIDs []string) error {
 	if len(userIDs) == 0 {
@@ -156,7 +156,7 @@ func onlyDuplicates(err error) bool {
 }
 
 // removeMemberships deletes the memberships matching filter in batches
-// of removalBatch and keeps the tenant listings right (see
+// of removalBatch and keeps the tenant listings correct (see
 // fieldTenants). With touch it also increments the version of every
 // group that lost a member. It returns the number of memberships
 // deleted.
@@ -286,7 +286,8 @@ func (s *Store) recountDrained(ctx context.Context, keys []tenantUser) error {
 
 // recount sets the counter of k to the number of the user's memberships
 // in the tenant, and unlists the user from the tenant when it has none.
-// It is also the repair for a counter that a failure left wrong.
+// It also repairs a counter that a failure without a transaction left
+// too low.
 func (s *Store) recount(ctx context.Context, k tenantUser) error {
 	n, err := s.memberships.CountDocuments(ctx, k.filter())
 	if err != nil {

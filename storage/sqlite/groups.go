@@ -70,12 +70,35 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, tenant, groupID stri
 		if err != nil {
 			return translate(err)
 		}
-		if _, err := s.exec(ctx, tx, `INSERT OR IGNORE INTO memberships (group_id, user_id, tenant)
-			VALUES (?, ?, ?)`, groupID, id, tenant); err != nil {
+		res, err := s.exec(ctx, tx, `INSERT OR IGNORE INTO memberships (group_id, user_id, tenant)
+			VALUES (?, ?, ?)`, groupID, id, tenant)
+		if err != nil {
+			return err
+		}
+		if err := s.bumpIfChanged(ctx, tx, res, id); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// bumpIfChanged increments the user's version when res changed a
+// membership of the user: its groups attribute is part of the resource.
+func (s *Store) bumpIfChanged(ctx context.Context, tx *sql.Tx, res sql.Result, userID string) error {
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return err
+	}
+	_, err = s.exec(ctx, tx, `UPDATE users SET version = version + 1 WHERE id = ?`, userID)
+	return err
+}
+
+// bumpMembersOf increments the version of every user with a membership
+// in the group, before those memberships are deleted.
+func (s *Store) bumpMembersOf(ctx context.Context, tx *sql.Tx, groupID string) error {
+	_, err := s.exec(ctx, tx, `UPDATE users SET version = version + 1
+		WHERE id IN (SELECT user_id FROM memberships WHERE group_id = ?)`, groupID)
+	return err
 }
 
 func (s *Store) getGroup(ctx context.Context, q querier, tenant, id string) (*storage.Group, error) {
@@ -138,13 +161,20 @@ func (s *Store) changeMembers(ctx context.Context, tx *sql.Tx, tenant, groupID s
 		return nil
 	}
 	if c.Replace {
+		if err := s.bumpMembersOf(ctx, tx, groupID); err != nil {
+			return err
+		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM memberships WHERE group_id = ?`, groupID); err != nil {
 			return err
 		}
 		return s.addMembers(ctx, tx, tenant, groupID, c.Set)
 	}
 	for _, id := range c.Remove {
-		if _, err := s.exec(ctx, tx, `DELETE FROM memberships WHERE group_id = ? AND user_id = ?`, groupID, id); err != nil {
+		res, err := s.exec(ctx, tx, `DELETE FROM memberships WHERE group_id = ? AND user_id = ?`, groupID, id)
+		if err != nil {
+			return err
+		}
+		if err := s.bumpIfChanged(ctx, tx, res, id); err != nil {
 			return err
 		}
 	}
@@ -157,6 +187,9 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 		var one int
 		if err := s.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE id = ? AND tenant = ?`, id, tenant).Scan(&one); err != nil {
 			return translate(err)
+		}
+		if err := s.bumpMembersOf(ctx, tx, id); err != nil {
+			return err
 		}
 		if _, err := s.exec(ctx, tx, `DELETE FROM memberships WHERE group_id = ?`, id); err != nil {
 			return err

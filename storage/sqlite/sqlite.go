@@ -39,8 +39,8 @@ type Store struct {
 	writer *sql.DB // one connection: SQLite allows one writer at a time
 	reader *sql.DB
 
-	// trace, when set, receives every SQL statement before it runs. Tests
-	// use it to check the query plans of everything the store sends.
+	// trace, when set, receives every SQL statement before it runs (see
+	// SetTrace).
 	trace atomic.Pointer[func(query string, args []any)]
 }
 
@@ -52,32 +52,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	readers := opts.Readers
-	if readers <= 0 {
-		readers = max(4, runtime.NumCPU())
-	}
-	busy := opts.BusyTimeoutMillis
-	if busy <= 0 {
-		busy = 5000
-	}
-
-	dsn := func(extra ...string) string {
-		q := url.Values{}
-		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy))
-		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-		for i := 0; i+1 < len(extra); i += 2 {
-			q.Add(extra[i], extra[i+1])
-		}
-		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	}
-
-	// The writer's page cache (32 MiB) keeps the upper index pages that
-	// inserts touch in memory; each reader has 8 MiB. Every connection
-	// has a cache of its own, so these sizes bound scimd's resident
-	// memory (32 MiB + 8 MiB per reader); the operating system's page
-	// cache holds the rest of the file.
-	writer, err := sql.Open("sqlite", dsn("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-32768)", "_txlock", "immediate"))
+	writerDSN, readerDSN := DSNs(path, opts)
+	writer, err := sql.Open("sqlite", writerDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -94,19 +70,57 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 
-	reader, err := sql.Open("sqlite", dsn("_pragma", "query_only(1)", "_pragma", "cache_size(-8192)"))
+	reader, err := sql.Open("sqlite", readerDSN)
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	reader.SetMaxOpenConns(readers)
-	reader.SetMaxIdleConns(readers)
+	reader.SetMaxOpenConns(opts.ReaderConns())
+	reader.SetMaxIdleConns(opts.ReaderConns())
 	s.reader = reader
 	if err := reader.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ReaderConns returns the number of reading connections Open allows:
+// o.Readers, or one per CPU with a minimum of 4 when that is 0.
+func (o Options) ReaderConns() int {
+	if o.Readers > 0 {
+		return o.Readers
+	}
+	return max(4, runtime.NumCPU())
+}
+
+// DSNs returns the modernc.org/sqlite data source names with which Open
+// opens the file at path: one for the single writing connection and one
+// for the reading pool, of opts.ReaderConns() connections.
+// Other programs can use them to open the file with the same settings.
+func DSNs(path string, opts Options) (writer, reader string) {
+	busy := opts.BusyTimeoutMillis
+	if busy <= 0 {
+		busy = 5000
+	}
+	dsn := func(extra ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy))
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		for i := 0; i+1 < len(extra); i += 2 {
+			q.Add(extra[i], extra[i+1])
+		}
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	// The writer's page cache (32 MiB) keeps the upper index pages that
+	// inserts touch in memory; each reader has 8 MiB. Every connection
+	// has a cache of its own, so these sizes bound scimd's resident
+	// memory (32 MiB + 8 MiB per reader); the operating system's page
+	// cache holds the rest of the file.
+	writer = dsn("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-32768)", "_txlock", "immediate")
+	reader = dsn("_pragma", "query_only(1)", "_pragma", "cache_size(-8192)")
+	return writer, reader
 }
 
 // schema creates the tables and indexes. Times are Unix nanoseconds in
@@ -290,9 +304,12 @@ func translate(err error) error {
 	return err
 }
 
-// setTrace sets the function that receives every statement; nil turns
-// recording off.
-func (s *Store) setTrace(fn func(query string, args []any)) {
+// SetTrace sets the function that receives every SQL statement the store
+// sends, with its arguments, before it runs; nil turns recording off. fn
+// may be called from several goroutines at once and must not keep args.
+// Tests use it to check query plans; it costs one atomic load per
+// statement when unset.
+func (s *Store) SetTrace(fn func(query string, args []any)) {
 	if fn == nil {
 		s.trace.Store(nil)
 		return

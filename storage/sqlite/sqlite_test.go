@@ -63,7 +63,7 @@ func TestPersistence(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetUser after reopening: %v", err)
 	}
-	u.Version = 1
+	u.Version = 2 // created, then added to g1
 	if diff := cmp.Diff(u, got); diff != "" {
 		t.Errorf("user after reopening (-want +got):\n%s", diff)
 	}
@@ -121,7 +121,7 @@ func TestIndexAudit(t *testing.T) {
 	}
 	storagetest.Run(t, func(t *testing.T) storage.Store {
 		s := openTemp(t)
-		s.setTrace(record)
+		s.SetTrace(record)
 		return s
 	}, storagetest.Options{Concurrent: true})
 	if t.Failed() {

@@ -72,6 +72,8 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 		}
 		steps := []string{
 			`DELETE FROM sandboxes WHERE id = ?`,
+			`UPDATE users SET version = version + 1
+				WHERE id IN (SELECT user_id FROM memberships WHERE tenant = ?)`,
 			`DELETE FROM memberships WHERE tenant = ?`,
 			`DELETE FROM attr_values WHERE kind = 1 AND id IN (SELECT id FROM groups WHERE tenant = ?)`,
 			`DELETE FROM groups WHERE tenant = ?`,

@@ -35,26 +35,49 @@ func userDisplay(u *storage.User) any {
 
 // CreateUser stores a new user with Version 1.
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
-	doc, err := encodeDoc(u.Attributes)
+	stmts, err := CreateUserStatements(u)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.ID, err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO users
-			(id, user_name, user_name_norm, display_name, attrs, created, last_modified, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
-			u.ID, u.UserName(), normalize(u.UserName()), userDisplay(u), doc,
-			u.Created.UnixNano(), u.LastModified.UnixNano())
-		if err != nil {
-			return err
+		for _, st := range stmts {
+			if _, err := s.exec(ctx, tx, st.Query, st.Args...); err != nil {
+				return err
+			}
 		}
-		return s.writeIndex(ctx, tx, kindUser, u.ID, u.Created, u.LastModified, u.Attributes, true)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.ID, err)
 	}
 	u.Version = 1
 	return nil
+}
+
+// Statement is one SQL statement and its arguments.
+type Statement struct {
+	Query string
+	Args  []any
+}
+
+// CreateUserStatements returns the statements that CreateUser runs, in
+// order and in one write transaction, to store u: the users row, then the
+// user's attr_values rows. It lets a program issue the same writes
+// straight through database/sql, for example to measure what the layers
+// above the store cost.
+func CreateUserStatements(u *storage.User) ([]Statement, error) {
+	doc, err := encodeDoc(u.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	stmts := []Statement{{
+		Query: `INSERT INTO users
+			(id, user_name, user_name_norm, display_name, attrs, created, last_modified, version)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+		Args: []any{u.ID, u.UserName(), normalize(u.UserName()), userDisplay(u), doc,
+			u.Created.UnixNano(), u.LastModified.UnixNano()},
+	}}
+	return append(stmts, indexInserts(kindUser, u.ID, u.Created, u.LastModified, u.Attributes)...), nil
 }
 
 // writeIndex replaces the attr_values rows of one resource. A new
@@ -65,6 +88,17 @@ func (s *Store) writeIndex(ctx context.Context, tx *sql.Tx, kind int, id string,
 			return fmt.Errorf("clear attribute index: %w", err)
 		}
 	}
+	for _, st := range indexInserts(kind, id, created, modified, attrs) {
+		if _, err := s.exec(ctx, tx, st.Query, st.Args...); err != nil {
+			return fmt.Errorf("write attribute index: %w", err)
+		}
+	}
+	return nil
+}
+
+// indexInserts returns the statements that insert the attr_values rows of
+// one resource.
+func indexInserts(kind int, id string, created, modified time.Time, attrs map[string]any) []Statement {
 	resourceType := "User"
 	if kind == kindGroup {
 		resourceType = "Group"
@@ -73,6 +107,7 @@ func (s *Store) writeIndex(ctx context.Context, tx *sql.Tx, kind int, id string,
 	// Rows go in batches of one statement each, far below SQLite's limit
 	// of 32766 bound parameters.
 	const batch = 100
+	var stmts []Statement
 	for start := 0; start < len(rows); start += batch {
 		part := rows[start:min(start+batch, len(rows))]
 		args := make([]any, 0, 7*len(part))
@@ -80,12 +115,12 @@ func (s *Store) writeIndex(ctx context.Context, tx *sql.Tx, kind int, id string,
 			args = append(args, kind, id, r.path, r.pos, r.v, r.lv, r.t)
 		}
 		values := strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(part)-1) + "(?, ?, ?, ?, ?, ?, ?)"
-		_, err := s.exec(ctx, tx, `INSERT OR IGNORE INTO attr_values (kind, id, path, pos, v, lv, t) VALUES `+values, args...)
-		if err != nil {
-			return fmt.Errorf("write attribute index: %w", err)
-		}
+		stmts = append(stmts, Statement{
+			Query: `INSERT OR IGNORE INTO attr_values (kind, id, path, pos, v, lv, t) VALUES ` + values,
+			Args:  args,
+		})
 	}
-	return nil
+	return stmts
 }
 
 const userColumns = `id, attrs, created, last_modified, version`
@@ -215,7 +250,10 @@ func (s *Store) RemoveUserFromTenant(ctx context.Context, tenant, userID string)
 			return err
 		}
 		removed, err = res.RowsAffected()
-		return err
+		if err != nil {
+			return err
+		}
+		return s.bumpIfChanged(ctx, tx, res, userID)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("remove user %q from tenant: %w", userID, err)

@@ -396,6 +396,79 @@ func testUserGroups(t *testing.T, s storage.Store) {
 	}
 }
 
+// testUserVersionFollowsMemberships checks that every change of a user's
+// memberships changes the user's version, since each tenant's view of
+// the user lists its groups and an ETag must not stay the same.
+func testUserVersionFollowsMemberships(t *testing.T, s storage.Store) {
+	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
+	mustCreateUser(t, s, newUser("u2", "jsmith", base, nil))
+	version := func(id string) int64 {
+		t.Helper()
+		u, err := s.GetUser(ctx(t), id)
+		if err != nil {
+			t.Fatalf("GetUser(%q): %v", id, err)
+		}
+		return u.Version
+	}
+	update := func(tenant, groupID string, change *storage.MemberChange) {
+		t.Helper()
+		_, err := s.UpdateGroup(ctx(t), tenant, groupID, base, func(*storage.Group) (*storage.MemberChange, error) {
+			return change, nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateGroup(%q): %v", groupID, err)
+		}
+	}
+	steps := []struct {
+		name   string
+		change func()
+		bumped bool
+	}{
+		{"create group with member", func() {
+			mustCreateGroup(t, s, newGroup("g1", "sbkey", "One", base, nil), "u1")
+		}, true},
+		{"add to a second group", func() {
+			mustCreateGroup(t, s, newGroup("g2", "sbkey", "Two", base, nil))
+			update("sbkey", "g2", &storage.MemberChange{Add: []string{"u1"}})
+		}, true},
+		{"add again, no change", func() {
+			update("sbkey", "g2", &storage.MemberChange{Add: []string{"u1"}})
+		}, false},
+		{"remove from a group", func() {
+			update("sbkey", "g2", &storage.MemberChange{Remove: []string{"u1"}})
+		}, true},
+		{"remove a non-member, no change", func() {
+			update("sbkey", "g2", &storage.MemberChange{Remove: []string{"u1"}})
+		}, false},
+		{"replace members without the user", func() {
+			update("sbkey", "g1", &storage.MemberChange{Replace: true, Set: []string{"u2"}})
+		}, true},
+		{"add back and remove from tenant", func() {
+			update("sbkey", "g1", &storage.MemberChange{Add: []string{"u1"}})
+			if _, err := s.RemoveUserFromTenant(ctx(t), "sbkey", "u1"); err != nil {
+				t.Fatalf("RemoveUserFromTenant: %v", err)
+			}
+		}, true},
+		{"delete a group the user is in", func() {
+			update("sbkey", "g2", &storage.MemberChange{Add: []string{"u1"}})
+			if err := s.DeleteGroup(ctx(t), "sbkey", "g2"); err != nil {
+				t.Fatalf("DeleteGroup: %v", err)
+			}
+		}, true},
+	}
+	for _, step := range steps {
+		before := version("u1")
+		step.change()
+		after := version("u1")
+		if step.bumped && after <= before {
+			t.Errorf("%s: version %d -> %d, want it to grow", step.name, before, after)
+		}
+		if !step.bumped && after != before {
+			t.Errorf("%s: version %d -> %d, want it unchanged", step.name, before, after)
+		}
+	}
+}
+
 func ref(id, name string) storage.GroupRef {
 	return storage.GroupRef{GroupID: id, DisplayName: name}
 }

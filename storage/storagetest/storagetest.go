@@ -61,6 +61,7 @@ func tests() []test {
 		{name: "GroupUpdateErrors", fn: testGroupUpdateErrors},
 		{name: "GroupDelete", fn: testGroupDelete},
 		{name: "UserGroups", fn: testUserGroups},
+		{name: "UserVersionFollowsMemberships", fn: testUserVersionFollowsMemberships},
 		{name: "RemoveUserFromTenant", fn: testRemoveUserFromTenant},
 		{name: "DeleteUserCascade", fn: testDeleteUserCascade},
 		{name: "Sandboxes", fn: testSandboxes},
