@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -24,7 +25,8 @@ import (
 //     UTC;
 //   - a complex attribute given as a bare string, such as an enterprise
 //     manager given as an id, becomes {"value": string};
-//   - a writeOnly string (password) is replaced by a PBKDF2 hash;
+//   - a writeOnly string (password) is replaced by a PBKDF2 hash. At most
+//     one hash is computed per call, for the value that is kept;
 //   - "schemas" lists the core schema and the extensions present.
 //
 // It returns an *Error with scimType invalidValue for a value of the wrong
@@ -47,6 +49,9 @@ func (rt *ResourceType) Normalize(body map[string]any) (map[string]any, error) {
 	}
 	if err := rt.checkRequired(out); err != nil {
 		return nil, err
+	}
+	if _, err := hashPending(out); err != nil {
+		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	rt.setSchemas(out)
 	return out, nil
@@ -160,7 +165,7 @@ func normalizeSingle(a *Attribute, v any) (any, error) {
 			return nil, nil
 		}
 		if a.Mutability == "writeOnly" {
-			return hashPassword(s)
+			return pendingPassword(s), nil
 		}
 		return s, nil
 	case Boolean:

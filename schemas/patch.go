@@ -50,7 +50,8 @@ func (c *MemberPatch) Empty() bool {
 // `emails[type eq "work"].value`. An operation without a path takes an
 // object of attribute values. Values are converted as Normalize converts
 // them, and setting primary true on one value of a multi-valued attribute
-// sets it false on the others.
+// sets it false on the others. A password set by several operations is
+// hashed once, after the last one.
 //
 // What known clients send is accepted: op names in any case, booleans as
 // strings, dotted and URN-qualified keys in path-less values, id, meta and
@@ -82,6 +83,9 @@ func (rt *ResourceType) ApplyPatch(attrs map[string]any, ops []PatchOp) (*PatchR
 	}
 	if err := rt.checkRequired(p.doc); err != nil {
 		return nil, err
+	}
+	if _, err := hashPending(p.doc); err != nil {
+		return nil, fmt.Errorf("apply patch: %w", err)
 	}
 	rt.setSchemas(p.doc)
 	return &PatchResult{Attributes: p.doc, Members: p.memberPatch()}, nil

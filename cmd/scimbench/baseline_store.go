@@ -38,7 +38,7 @@ func storeBaseline(ctx context.Context, log *slog.Logger, cfg *config, path stri
 
 	br := &baselineResult{
 		Short:  "storage/sqlite Store",
-		Engine: "storage/sqlite Store called directly, scratch file",
+		Engine: "context: storage/sqlite Store called directly, scratch file",
 		Method: "`sqlite.Open` with default options, the same package scimd runs; insert = `CreateUser`; " +
 			"find by userName/externalId = `QueryUsers` with an `eq` filter, limit 100 and the total counted; " +
 			"find by id = `GetUser`. No HTTP, JSON encoding of responses, validation or tenancy rules",
@@ -83,17 +83,27 @@ func storeBaseline(ctx context.Context, log *slog.Logger, cfg *config, path stri
 	return br, nil
 }
 
-// createStoreUser stores user i. Its attributes go through JSON so that
-// they have the types a decoded request body has.
-func createStoreUser(ctx context.Context, st storage.Store, i int, prefix string, out *user) error {
+// baselineUser returns user i as the Store receives it: a new random id,
+// the attributes of a request body after JSON decoding (so that they have
+// the types a handler passes on) and the current time.
+func baselineUser(i int, prefix string) (user, *storage.User, error) {
 	id, u, doc := baselineDoc(i, prefix)
 	var attrs map[string]any
 	if err := json.Unmarshal(doc, &attrs); err != nil {
-		return fmt.Errorf("build user %d: %w", i, err)
+		return user{}, nil, fmt.Errorf("build user %d: %w", i, err)
 	}
 	now := time.Now().UTC()
-	err := st.CreateUser(ctx, &storage.User{ID: id, Attributes: attrs, Created: now, LastModified: now})
+	return u, &storage.User{ID: id, Attributes: attrs, Created: now, LastModified: now}, nil
+}
+
+// createStoreUser stores user i and, when out is not nil, sets it to the
+// user.
+func createStoreUser(ctx context.Context, st storage.Store, i int, prefix string, out *user) error {
+	u, su, err := baselineUser(i, prefix)
 	if err != nil {
+		return err
+	}
+	if err := st.CreateUser(ctx, su); err != nil {
 		return fmt.Errorf("create user %d: %w", i, err)
 	}
 	if out != nil {
