@@ -91,3 +91,14 @@ func (rt *ResourceType) resolve(urn, name, sub string) (Path, error) {
 	}
 	return p, nil
 }
+
+// unstoredMeta reports whether p is meta.version or meta.location. The
+// HTTP layer computes both when it renders a resource (the version from the
+// stored revision, the location from the request's base URL), so no store
+// can filter or sort by them.
+func (p Path) unstoredMeta() bool {
+	if p.Sub == nil || p.Attr.Parent != nil || p.Extension() != "" || p.Attr.Name != "meta" {
+		return false
+	}
+	return p.Sub.Name == "version" || p.Sub.Name == "location"
+}

@@ -30,8 +30,9 @@ import (
 //   - "schemas" lists the core schema and the extensions present.
 //
 // It returns an *Error with scimType invalidValue for a value of the wrong
-// type, a missing required attribute or more than one primary value of a
-// multi-valued attribute (RFC 7643 §2.4).
+// type, a missing required attribute, more than one primary value of a
+// multi-valued attribute (RFC 7643 §2.4), or a value above
+// MaxStringValueBytes, MaxNameValueBytes or MaxMultiValuedCount.
 func (rt *ResourceType) Normalize(body map[string]any) (map[string]any, error) {
 	out := map[string]any{}
 	for _, as := range rt.bodyAssignments(body) {
@@ -119,6 +120,11 @@ func normalizeValue(a *Attribute, v any) (any, error) {
 		// of one.
 		list = []any{v}
 	}
+	// The count is checked before the values are converted, so that a
+	// huge list costs no work. Duplicates count too.
+	if err := checkValueCount(a, len(list)); err != nil {
+		return nil, err
+	}
 	out := make([]any, 0, len(list))
 	seen := make(map[string]bool, len(list))
 	for _, e := range list {
@@ -164,6 +170,9 @@ func normalizeSingle(a *Attribute, v any) (any, error) {
 		if s == "" {
 			return nil, nil
 		}
+		if err := checkStringLength(a, s); err != nil {
+			return nil, err
+		}
 		if a.Mutability == "writeOnly" {
 			return pendingPassword(s), nil
 		}
@@ -197,6 +206,9 @@ func normalizeSingle(a *Attribute, v any) (any, error) {
 		s, ok := v.(string)
 		if !ok {
 			return nil, Errorf("invalidValue", "attribute %s must be a base64 string, got %s", attrName(a), jsonType(v))
+		}
+		if err := checkStringLength(a, s); err != nil {
+			return nil, err
 		}
 		if _, err := base64.StdEncoding.DecodeString(s); err != nil {
 			return nil, Errorf("invalidValue", "attribute %s must be base64 encoded", attrName(a))

@@ -25,6 +25,14 @@ const (
 	// MaxFilterNodes is the maximum number of comparisons, logical
 	// operators and complex attribute filters in one filter.
 	MaxFilterNodes = 256
+	// MaxFilterStringBytes is the maximum length in bytes of one string
+	// comparison value after its escapes are decoded. It equals
+	// MaxNameValueBytes, so that every userName and displayName can be
+	// looked up with eq, and is far above what clients compare in
+	// practice: ids, email addresses (at most 254 bytes, RFC 5321) and
+	// URLs. Longer values only make co, sw and ew scans in the store
+	// costlier.
+	MaxFilterStringBytes = MaxNameValueBytes
 )
 
 // ParseFilter parses a SCIM filter (RFC 7644 §3.4.2.2) and resolves its
@@ -263,6 +271,9 @@ func compareFilter(p Path, op string, raw any) (Filter, error) {
 	if p.Leaf().Returned == "never" {
 		return nil, fmt.Errorf("attribute %q is never returned, so it cannot be used in a filter", p.String())
 	}
+	if p.unstoredMeta() {
+		return nil, fmt.Errorf("attribute %s is not filterable, because scimd computes it for each response instead of storing it", p)
+	}
 	switch o {
 	case Pr:
 		return Compare{Path: p, Op: Pr}, nil
@@ -327,6 +338,9 @@ func filterValue(a *Attribute, raw any) (any, error) {
 		unquoted, err := unescape(s)
 		if err != nil {
 			return nil, err
+		}
+		if len(unquoted) > MaxFilterStringBytes {
+			return nil, fmt.Errorf("string value is %d bytes long, more than the maximum of %d", len(unquoted), MaxFilterStringBytes)
 		}
 		raw = unquoted
 	}

@@ -122,10 +122,10 @@ func TestParseFilter(t *testing.T) {
 		{Group, `members[value eq "2819c223"]`, func(t *testing.T) Filter {
 			return ValuePath{path(t, Group, "members"), Compare{path(t, Group, "members.value"), Eq, "2819c223"}}
 		}},
-		{Group, `displayName eq "Admins" and meta.version eq "W/\"3\""`, func(t *testing.T) Filter {
+		{Group, `displayName eq "Admins" and meta.resourceType eq "Group"`, func(t *testing.T) Filter {
 			return And{
 				Compare{path(t, Group, "displayName"), Eq, "Admins"},
-				Compare{path(t, Group, "meta.version"), Eq, `W/"3"`},
+				Compare{path(t, Group, "meta.resourceType"), Eq, "Group"},
 			}
 		}},
 	}
@@ -153,6 +153,13 @@ func TestParseFilterInvalid(t *testing.T) {
 		{User, `department eq "x"`, `unknown attribute "department"`},
 		{User, `password eq "secret"`, "never returned"},
 		{User, `password pr`, "never returned"},
+		{User, `meta.version pr`, "meta.version is not filterable"},
+		{User, `meta.location pr`, "meta.location is not filterable"},
+		{Group, `meta.VERSION eq "W/\"1\""`, "meta.version is not filterable"},
+		{User, `urn:ietf:params:scim:schemas:core:2.0:User:meta.location co "/Users/"`, "meta.location is not filterable"},
+		{User, `meta[location pr]`, "meta.location is not filterable"},
+		{User, `userName eq "` + strings.Repeat("a", MaxFilterStringBytes+1) + `"`, "maximum of 1024"},
+		{User, `emails[value co "` + strings.Repeat("a", MaxFilterStringBytes+1) + `"]`, "maximum of 1024"},
 		{User, `active gt true`, "cannot order boolean"},
 		{User, `active co "t"`, "needs a string attribute"},
 		{User, `meta.created co "2026"`, "needs a string attribute"},
@@ -211,6 +218,23 @@ func TestParseFilterDepthWithinLimit(t *testing.T) {
 	f = `userName eq "` + strings.Repeat("(", 100) + `"`
 	if _, err := User.ParseFilter(f); err != nil {
 		t.Errorf("ParseFilter with parentheses in a string: %v", err)
+	}
+}
+
+func TestParseFilterAcceptedLimits(t *testing.T) {
+	filters := []string{
+		`meta.created gt "2026-01-01T00:00:00Z"`,
+		`meta.lastModified pr`,
+		`meta.resourceType eq "User"`,
+		`userName eq "` + strings.Repeat("a", MaxFilterStringBytes) + `"`,
+		// The bound applies to the decoded string: 1024 escaped quotes
+		// are 1024 bytes.
+		`userName eq "` + strings.Repeat(`\"`, MaxFilterStringBytes) + `"`,
+	}
+	for _, f := range filters {
+		if _, err := User.ParseFilter(f); err != nil {
+			t.Errorf("ParseFilter(%s): %v", truncate(f), err)
+		}
 	}
 }
 

@@ -65,7 +65,8 @@ func (c *MemberPatch) Empty() bool {
 // Errors are *Error values with scimType invalidSyntax (unknown op),
 // invalidPath, invalidFilter, noTarget (remove without a path, or a filter
 // that matches no value on remove), mutability (a readOnly attribute, or a
-// change of an immutable one) or invalidValue.
+// change of an immutable one) or invalidValue (including values above the
+// limits that Normalize enforces).
 func (rt *ResourceType) ApplyPatch(attrs map[string]any, ops []PatchOp) (*PatchResult, error) {
 	p := patcher{rt: rt, doc: deepCopyMap(attrs)}
 	for i, op := range ops {
@@ -82,6 +83,9 @@ func (rt *ResourceType) ApplyPatch(attrs map[string]any, ops []PatchOp) (*PatchR
 		delete(p.doc, rt.members().Name)
 	}
 	if err := rt.checkRequired(p.doc); err != nil {
+		return nil, err
+	}
+	if err := rt.checkValueCounts(p.doc); err != nil {
 		return nil, err
 	}
 	if _, err := hashPending(p.doc); err != nil {

@@ -29,6 +29,9 @@ type cursorState struct {
 	// After is the id of the last resource returned; "" is the start of
 	// Phase.
 	After string `json:"a,omitempty"`
+	// Offset is the number of resources of Phase already returned, the
+	// position of a query with sortBy.
+	Offset int `json:"o,omitempty"`
 	// Query is queryHash of the tenant, endpoint and filter.
 	Query string `json:"q"`
 	// Expires is the expiry in Unix seconds.
@@ -53,10 +56,12 @@ func (s *Server) cursorKey() []byte {
 }
 
 // queryHash binds a cursor to the query that produced it: the tenant key,
-// the endpoint ("" for a search at the root) and the filter text. count
-// may change from one page to the next, as RFC 9865 allows.
-func queryHash(tenantKey, endpoint, filter string) string {
-	sum := sha256.Sum256([]byte(tenantKey + "\x00" + endpoint + "\x00" + filter))
+// the endpoint ("" for a search at the root), the filter text and the
+// sort parameters. count may change from one page to the next, as
+// RFC 9865 allows.
+func queryHash(tenantKey, endpoint, filter, sortBy, sortOrder string) string {
+	sum := sha256.Sum256([]byte(tenantKey + "\x00" + endpoint + "\x00" + filter +
+		"\x00" + sortBy + "\x00" + sortOrder))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 

@@ -14,7 +14,7 @@ import (
 func TestCursorRoundTrip(t *testing.T) {
 	key := []byte("test key")
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	want := cursorState{Phase: "User", After: "u-42", Query: queryHash("main", "User", ""), Expires: now.Add(time.Hour).Unix()}
+	want := cursorState{Phase: "User", After: "u-42", Query: queryHash("main", "User", "", "", ""), Expires: now.Add(time.Hour).Unix()}
 
 	got, err := decodeCursor(key, encodeCursor(key, want), want.Query, now)
 	if err != nil {
@@ -28,7 +28,7 @@ func TestCursorRoundTrip(t *testing.T) {
 func TestCursorRejected(t *testing.T) {
 	key := []byte("test key")
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	query := queryHash("main", "User", `userName sw "a"`)
+	query := queryHash("main", "User", `userName sw "a"`, "", "")
 	valid := cursorState{Phase: "User", After: "u-1", Query: query, Expires: now.Add(time.Minute).Unix()}
 	token := encodeCursor(key, valid)
 	payload, mac, _ := strings.Cut(token, ".")
@@ -49,8 +49,9 @@ func TestCursorRejected(t *testing.T) {
 		{"other key", encodeCursor([]byte("other key"), valid), query, scimTypeInvalidCursor},
 		{"payload swapped", forgedPayload + "." + mac, query, scimTypeInvalidCursor},
 		{"mac missing", payload + ".", query, scimTypeInvalidCursor},
-		{"other query", token, queryHash("main", "User", ""), scimTypeInvalidCursor},
-		{"other tenant", token, queryHash("sandbox-key", "User", `userName sw "a"`), scimTypeInvalidCursor},
+		{"other query", token, queryHash("main", "User", "", "", ""), scimTypeInvalidCursor},
+		{"other sort", token, queryHash("main", "User", `userName sw "a"`, "userName", ""), scimTypeInvalidCursor},
+		{"other tenant", token, queryHash("sandbox-key", "User", `userName sw "a"`, "", ""), scimTypeInvalidCursor},
 		{"expired", encodeCursor(key, expired), query, scimTypeExpiredCursor},
 	}
 	for _, tt := range tests {

@@ -426,7 +426,7 @@ func TestListCursorPaging(t *testing.T) {
 		{"tampered", "cursor=" + url.QueryEscape(next[:len(next)-2]+"AA"), "invalidCursor"},
 		{"other filter", "cursor=" + url.QueryEscape(next) + "&filter=" + url.QueryEscape(`userName sw "c"`), "invalidCursor"},
 		{"with startIndex", "cursor=" + url.QueryEscape(next) + "&startIndex=2", "invalidValue"},
-		{"with sortBy", "cursor=&sortBy=userName", "invalidValue"},
+		{"other sortBy", "cursor=" + url.QueryEscape(next) + "&sortBy=userName", "invalidCursor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -437,6 +437,37 @@ func TestListCursorPaging(t *testing.T) {
 	// A cursor of one endpoint is not valid at another.
 	checkSCIMError(t, ts.send(t, ts.mainToken, http.MethodGet, "/scim/v2/Groups?cursor="+url.QueryEscape(next), ""),
 		http.StatusBadRequest, "invalidCursor")
+}
+
+func TestListCursorPagingSorted(t *testing.T) {
+	ts := startTestServer(t, scimserver.Config{})
+	names := []string{"delta", "alpha", "echo", "charlie", "bravo"}
+	for _, name := range names {
+		ts.createUser(t, name)
+	}
+
+	var got []string
+	cursor, pages := "", 0
+	for pages < 10 {
+		doc := ts.mustSend(t, http.StatusOK, ts.mainToken, http.MethodGet,
+			"/scim/v2/Users?count=2&sortBy=userName&sortOrder=descending&cursor="+url.QueryEscape(cursor), "")
+		pages++
+		for _, r := range doc["Resources"].([]any) {
+			got = append(got, r.(map[string]any)["userName"].(string))
+		}
+		next, _ := doc["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	want := []string{"echo", "delta", "charlie", "bravo", "alpha"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("userNames over sorted cursor pages (-want +got):\n%s", diff)
+	}
+	if pages != 3 {
+		t.Errorf("read %d pages, want 3", pages)
+	}
 }
 
 func TestCursorExpires(t *testing.T) {

@@ -283,21 +283,28 @@ func sortDescending(order string) (bool, error) {
 		"sortOrder must be ascending or descending, not %q", order)
 }
 
-// cursorPage reads one page by cursor (RFC 9865). The position is the
-// resource type and the id of the last resource returned. The store
-// continues after that id in id order, so resources created or deleted
-// between pages neither repeat nor shift the rest.
+// cursorPage reads one page by cursor (RFC 9865). Without sortBy the
+// position is the resource type and the id of the last resource
+// returned, and the store continues after that id in id order, so
+// resources created or deleted between pages neither repeat nor shift the
+// rest. With sortBy, which RFC 9865 §5 says cursor pages should follow,
+// the position is an offset into the sorted results.
+//
+// NOTE: a sorted cursor is an offset, so a resource created or deleted
+// ahead of the position between two pages shifts the rest by one, as
+// with startIndex.
 func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schemas.ResourceType, sources []*listSource, req *listRequest) (*listPage, error) {
 	if req.StartIndex != nil {
 		return nil, errorf(http.StatusBadRequest, "invalidValue",
 			"startIndex and cursor cannot be combined: use one pagination method")
 	}
-	if req.SortBy != "" {
-		return nil, errorf(http.StatusBadRequest, "invalidValue",
-			"sortBy cannot be combined with cursor: cursor pages are in id order")
+	descending, err := sortDescending(req.SortOrder)
+	if err != nil {
+		return nil, err
 	}
 
-	hash := queryHash(t.Key, endpointKey(rts), strings.TrimSpace(req.Filter))
+	hash := queryHash(t.Key, endpointKey(rts), strings.TrimSpace(req.Filter),
+		strings.TrimSpace(req.SortBy), strings.ToLower(req.SortOrder))
 	state := cursorState{Phase: sources[0].rt.Name, Query: hash}
 	if *req.Cursor != "" {
 		var err error
@@ -315,10 +322,17 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 	page := &listPage{cursorMode: true}
 	remaining, more := s.pageSize(req), false
 	for i, src := range sources {
-		q := storage.Query{Filter: src.filter, Count: true}
+		q := storage.Query{
+			Filter:     src.filter,
+			SortBy:     src.sortBy,
+			Descending: descending && src.sortBy != nil,
+			Count:      true,
+		}
 		switch {
 		case i < phase:
 			q.Limit = 0 // counted for totalResults, already returned
+		case i == phase && src.sortBy != nil:
+			q.Offset, q.Limit = state.Offset, remaining
 		case i == phase:
 			q.After, q.Limit = state.After, remaining
 		default:
@@ -350,7 +364,18 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 		next := state
 		if n := len(page.items); n > 0 {
 			last := page.items[n-1]
-			next.Phase, next.After = last.src.rt.Name, last.id()
+			next.Phase, next.After, next.Offset = last.src.rt.Name, last.id(), 0
+			if last.src.sortBy != nil {
+				next.After = ""
+				if last.src.rt.Name == state.Phase {
+					next.Offset = state.Offset
+				}
+				for _, it := range page.items {
+					if it.src == last.src {
+						next.Offset++
+					}
+				}
+			}
 		}
 		next.Expires = time.Now().Add(s.cfg.CursorTTL).Unix()
 		page.nextCursor = encodeCursor(s.cursorKey(), next)
