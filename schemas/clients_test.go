@@ -241,3 +241,96 @@ func TestPatchOktaPasswordChange(t *testing.T) {
 		t.Errorf("password = %q, want a hash of the new password", hash)
 	}
 }
+
+// TestPatchEntraPathlessFilterKeys covers path-less add and replace values
+// whose keys are paths with a value filter, as Entra ID sends them.
+func TestPatchEntraPathlessFilterKeys(t *testing.T) {
+	runPatchCases(t, []patchCase{
+		{
+			name: "replace matched value",
+			ops:  `[{"op":"replace","value":{"emails[type eq \"work\"].value":"q@x.com","displayName":"Babs"}}]`,
+			edit: func(m map[string]any) {
+				m["emails"].([]any)[0].(map[string]any)["value"] = "q@x.com"
+				m["displayName"] = "Babs"
+			},
+		},
+		{
+			name: "replace matching nothing adds a value",
+			ops:  `[{"op":"Replace","value":{"phoneNumbers[type eq \"mobile\"].value":"+31 6 1234"}}]`,
+			edit: func(m map[string]any) {
+				m["phoneNumbers"] = []any{map[string]any{"type": "mobile", "value": "+31 6 1234"}}
+			},
+		},
+		{
+			name: "add to a new address",
+			ops: `[{"op":"Add","value":{
+				"addresses[type eq \"work\"].streetAddress":"1 Main St",
+				"addresses[type eq \"work\"].locality":"Utrecht"}}]`,
+			edit: func(m map[string]any) {
+				// Keys apply in sorted order: locality creates the value,
+				// streetAddress then matches it.
+				m["addresses"] = []any{map[string]any{"type": "work", "locality": "Utrecht", "streetAddress": "1 Main St"}}
+			},
+		},
+		{
+			name: "URN-qualified key",
+			ops:  `[{"op":"replace","value":{"urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq \"home\"].value":"h@x.com"}}]`,
+			edit: func(m map[string]any) {
+				m["emails"].([]any)[1].(map[string]any)["value"] = "h@x.com"
+			},
+		},
+		{
+			name: "whole matched value",
+			ops:  `[{"op":"replace","value":{"emails[type eq \"home\"]":{"value":"h@x.com","type":"other"}}}]`,
+			edit: func(m map[string]any) {
+				m["emails"].([]any)[1] = map[string]any{"value": "h@x.com", "type": "other"}
+			},
+		},
+		{
+			name: "primary through a filter key",
+			ops:  `[{"op":"replace","value":{"emails[type eq \"home\"].primary":true}}]`,
+			edit: func(m map[string]any) {
+				m["emails"].([]any)[0].(map[string]any)["primary"] = false
+				m["emails"].([]any)[1].(map[string]any)["primary"] = true
+			},
+		},
+		{
+			name: "unknown attribute with a filter ignored",
+			ops:  `[{"op":"replace","value":{"nope[type eq \"work\"].value":"x","title":"Boss"}}]`,
+			edit: func(m map[string]any) { m["title"] = "Boss" },
+		},
+	})
+}
+
+func TestPatchPathlessFilterKeyErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		rt       *ResourceType
+		ops      string
+		scimType string
+		detail   string
+	}{
+		{"invalid filter", User, `[{"op":"replace","value":{"emails[type xx \"work\"].value":"x"}}]`, "invalidPath", "invalid filter syntax"},
+		{"unclosed bracket", User, `[{"op":"replace","value":{"emails[type eq \"work\".value":"x"}}]`, "invalidPath", "[ without ]"},
+		{"filter on a simple attribute", User, `[{"op":"replace","value":{"title[value eq \"x\"]":"x"}}]`, "invalidPath", "not a multi-valued complex attribute"},
+		{"unknown sub-attribute after filter", User, `[{"op":"replace","value":{"emails[type eq \"work\"].nope":"x"}}]`, "invalidPath", `unknown sub-attribute "nope"`},
+		{"in an extension object", User, `[{"op":"replace","value":{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager[value eq \"x\"]":"y"}}}]`, "invalidPath", "not a multi-valued complex attribute"},
+		{"readOnly attribute", User, `[{"op":"add","value":{"groups[value eq \"g1\"].display":"x"}}]`, "mutability", "groups.display is readOnly"},
+		{"wrong value type", User, `[{"op":"replace","value":{"emails[type eq \"work\"].primary":"maybe"}}]`, "invalidValue", "emails.primary must be true or false"},
+		{"group members add with filter", Group, `[{"op":"add","value":{"members[value eq \"x\"]":{"value":"x"}}}]`, "invalidPath", "without a filter"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			attrs := storedUser()
+			if tt.rt == Group {
+				attrs = storedGroup()
+			}
+			before := deepCopyMap(attrs)
+			_, err := tt.rt.ApplyPatch(attrs, ops(t, tt.ops))
+			wantError(t, err, tt.scimType, tt.detail)
+			if diff := cmp.Diff(before, attrs); diff != "" {
+				t.Errorf("input changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func manyEmails(n, from int) []any {
@@ -117,4 +119,36 @@ func TestPatchGroupMembersUnlimited(t *testing.T) {
 	if n := len(got.Members.Add); n != len(ids) {
 		t.Errorf("members patch adds %d, want %d", n, len(ids))
 	}
+}
+
+func TestNormalizeDottedMultiValuedKey(t *testing.T) {
+	got, err := User.Normalize(map[string]any{
+		"userName":     "b",
+		"emails":       []any{map[string]any{"value": "a@example.com"}, map[string]any{"value": "b@example.com"}},
+		"emails.type":  "work",
+		"ims.value":    "b@chat",
+		"phoneNumbers": nil,
+	})
+	if err != nil {
+		t.Fatalf("Normalize: %v", err)
+	}
+	want := map[string]any{
+		"schemas":  []any{UserURN},
+		"userName": "b",
+		"emails": []any{
+			map[string]any{"value": "a@example.com", "type": "work"},
+			map[string]any{"value": "b@example.com", "type": "work"},
+		},
+		"ims": []any{map[string]any{"value": "b@chat"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Normalize (-want +got):\n%s", diff)
+	}
+
+	_, err = User.Normalize(map[string]any{
+		"userName":       "b",
+		"emails":         []any{map[string]any{"value": "a@example.com"}, map[string]any{"value": "b@example.com"}},
+		"emails.primary": true,
+	})
+	wantError(t, err, "invalidValue", "more than one value with primary true")
 }

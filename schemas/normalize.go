@@ -46,7 +46,9 @@ func (rt *ResourceType) Normalize(body map[string]any) (map[string]any, error) {
 		if v == nil {
 			continue
 		}
-		setPath(out, as.path, v)
+		if err := setPath(out, as.path, v); err != nil {
+			return nil, err
+		}
 	}
 	if err := rt.checkRequired(out); err != nil {
 		return nil, err
@@ -282,19 +284,35 @@ func (rt *ResourceType) setSchemas(attrs map[string]any) {
 }
 
 // setPath stores v at p in doc, creating the extension object and the
-// parent of a sub-attribute as needed.
-func setPath(doc map[string]any, p Path, v any) {
+// parent of a sub-attribute as needed. A sub-attribute of a multi-valued
+// attribute, such as "emails.type", is set in every value, as a PATCH with
+// that path sets it.
+func setPath(doc map[string]any, p Path, v any) error {
 	container := containerFor(doc, p, true)
-	if p.Sub == nil {
+	switch {
+	case p.Sub == nil:
 		container[p.Attr.Name] = v
-		return
+	case p.Attr.MultiValued:
+		list, _ := container[p.Attr.Name].([]any)
+		if len(list) == 0 {
+			list = []any{map[string]any{}}
+		}
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok {
+				m[p.Sub.Name] = v
+			}
+		}
+		container[p.Attr.Name] = list
+		return checkPrimaryCount(p.Attr, list)
+	default:
+		parent, ok := container[p.Attr.Name].(map[string]any)
+		if !ok {
+			parent = map[string]any{}
+			container[p.Attr.Name] = parent
+		}
+		parent[p.Sub.Name] = v
 	}
-	parent, ok := container[p.Attr.Name].(map[string]any)
-	if !ok {
-		parent = map[string]any{}
-		container[p.Attr.Name] = parent
-	}
-	parent[p.Sub.Name] = v
+	return nil
 }
 
 // containerFor returns the object that holds p.Attr: doc itself or the

@@ -54,10 +54,11 @@ func (c *MemberPatch) Empty() bool {
 // hashed once, after the last one.
 //
 // What known clients send is accepted: op names in any case, booleans as
-// strings, dotted and URN-qualified keys in path-less values, id, meta and
-// schemas keys in path-less values (ignored), the enterprise manager as a
-// bare id, and a replace or add on a filtered path that matches no value,
-// which appends a value built from the filter's eq comparisons.
+// strings, dotted, URN-qualified and filtered keys in path-less values
+// (`emails[type eq "work"].value`), id, meta and schemas keys in path-less
+// values (ignored), the enterprise manager as a bare id, and a replace or
+// add on a filtered path that matches no value, which appends a value
+// built from the filter's eq comparisons.
 //
 // Group members never go into Attributes: member operations are folded,
 // in order, into Members.
@@ -65,8 +66,9 @@ func (c *MemberPatch) Empty() bool {
 // Errors are *Error values with scimType invalidSyntax (unknown op),
 // invalidPath, invalidFilter, noTarget (remove without a path, or a filter
 // that matches no value on remove), mutability (a readOnly attribute, or a
-// change of an immutable one) or invalidValue (including values above the
-// limits that Normalize enforces).
+// change of an immutable one) or invalidValue. Values above the limits
+// that Normalize enforces are invalidValue too, and so is a multi-valued
+// attribute that the operations grow beyond MaxMultiValuedCount.
 func (rt *ResourceType) ApplyPatch(attrs map[string]any, ops []PatchOp) (*PatchResult, error) {
 	p := patcher{rt: rt, doc: deepCopyMap(attrs)}
 	for i, op := range ops {
@@ -198,7 +200,9 @@ func (rt *ResourceType) parsePatchPath(s string) (patchTarget, error) {
 }
 
 // applyPathless applies an add or replace whose value is an object of
-// attribute values.
+// attribute values. Each key is an attribute name or a path, such as
+// "name.givenName" or `emails[type eq "work"].value` as Entra ID sends
+// them, and is applied as the same operation with that path would be.
 func (p *patcher) applyPathless(op string, value map[string]any) error {
 	for _, key := range slices.Sorted(maps.Keys(value)) {
 		if ext := p.rt.Extension(key); ext != nil {
@@ -210,19 +214,7 @@ func (p *patcher) applyPathless(op string, value map[string]any) error {
 		if strings.EqualFold(key, "schemas") {
 			continue
 		}
-		path, err := p.rt.resolvePath(key)
-		if err != nil || isServerKey(path.Attr.Name) {
-			// Unknown attributes are ignored, as Normalize ignores them,
-			// and so are id and meta, which Okta sends back unchanged.
-			continue
-		}
-		t := patchTarget{path: path}
-		if path.Attr == p.rt.members() {
-			err = p.applyMembers(op, t, value[key])
-		} else {
-			err = p.applyTarget(op, t, value[key])
-		}
-		if err != nil {
+		if err := p.applyKey(op, key, value[key]); err != nil {
 			return err
 		}
 	}
@@ -245,16 +237,47 @@ func (p *patcher) applyExtension(op string, ext *Schema, raw any) error {
 		return Errorf("invalidValue", "%s of %s needs an object of its attributes as its value", op, ext.ID)
 	}
 	for _, key := range slices.Sorted(maps.Keys(value)) {
-		name, sub, _ := strings.Cut(key, ".")
-		path, err := p.rt.resolve(ext.ID, name, sub)
-		if err != nil {
-			continue
-		}
-		if err := p.applyTarget(op, patchTarget{path: path}, value[key]); err != nil {
+		if err := p.applyKey(op, ext.ID+":"+key, value[key]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// applyKey applies one key of a path-less value as a path. A key that names
+// no attribute is ignored, as Normalize ignores it, and so are id and meta,
+// which Okta sends back unchanged. A key with a value filter whose
+// attribute exists must be a valid path, or an invalidPath error is
+// returned.
+func (p *patcher) applyKey(op, key string, raw any) error {
+	var t patchTarget
+	if open := strings.IndexByte(key, '['); open >= 0 {
+		if _, err := p.rt.resolvePath(key[:open]); err != nil {
+			return nil
+		}
+		var err error
+		if t, err = p.rt.parsePatchPath(key); err != nil {
+			var se *Error
+			if errors.As(err, &se) {
+				return Errorf("invalidPath", "value key %q: %s", truncate(key), se.Detail)
+			}
+			return fmt.Errorf("value key %q: %w", truncate(key), err)
+		}
+	} else {
+		path, err := p.rt.resolvePath(key)
+		if err != nil {
+			return nil
+		}
+		t.path = path
+	}
+
+	if isServerKey(t.path.Attr.Name) && t.path.Extension() == "" {
+		return nil
+	}
+	if t.path.Attr == p.rt.members() {
+		return p.applyMembers(op, t, raw)
+	}
+	return p.applyTarget(op, t, raw)
 }
 
 // applyTarget applies one operation to an attribute other than members.

@@ -25,7 +25,8 @@ type Projection struct {
 
 // ParseProjection parses the comma-separated attribute lists of the
 // attributes and excludedAttributes query parameters. Names that match no
-// attribute are ignored, as RFC 7644 §3.4.2.5 allows. It returns nil when
+// attribute are ignored, as RFC 7644 §3.4.2.5 allows, and a value filter in
+// brackets after a name is dropped (see withoutValueFilter). It returns nil when
 // both lists are empty and an *Error with scimType invalidValue when a list
 // is longer than MaxProjectionLength. When both lists are given, the
 // excluded attributes are removed from the requested ones.
@@ -45,7 +46,7 @@ func (rt *ResourceType) ParseProjection(attributes, excludedAttributes string) (
 func (rt *ResourceType) parseAttributeList(list string) ([]Path, []string) {
 	var paths []Path
 	var urns []string
-	for _, name := range strings.Split(list, ",") {
+	for _, name := range splitAttributeList(list) {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
@@ -54,11 +55,70 @@ func (rt *ResourceType) parseAttributeList(list string) ([]Path, []string) {
 			urns = append(urns, ext.ID)
 			continue
 		}
+		name, ok := withoutValueFilter(name)
+		if !ok {
+			continue
+		}
 		if p, err := rt.resolvePath(name); err == nil {
 			paths = append(paths, p)
 		}
 	}
 	return paths, urns
+}
+
+// splitAttributeList splits an attributes parameter at the commas that
+// are outside brackets and quoted strings, so that a value filter that
+// contains a comma stays in one piece.
+func splitAttributeList(list string) []string {
+	var names []string
+	depth, start, inString := 0, 0, false
+	for i := 0; i < len(list); i++ {
+		c := list[i]
+		switch {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == ',' && depth <= 0:
+			names = append(names, list[start:i])
+			start = i + 1
+		}
+	}
+	return append(names, list[start:])
+}
+
+// withoutValueFilter removes a value filter in brackets from an attribute
+// name: `emails[type eq "work"]` becomes "emails" and
+// `emails[type eq "work"].value` becomes "emails.value". It returns false
+// when the brackets do not close.
+//
+// NOTE: RFC 7644 §3.9 allows only attribute names in attributes and
+// excludedAttributes. Microsoft's Postman collection for Entra ID
+// provisioning nevertheless requests attributes=emails[type eq "work"] and
+// expects 200 with the user's emails, so the filter is dropped and the
+// projection applies to the whole attribute, with every one of its values.
+func withoutValueFilter(name string) (string, bool) {
+	open := strings.IndexByte(name, '[')
+	if open < 0 {
+		return name, true
+	}
+	inString := false
+	for i := open + 1; i < len(name); i++ {
+		switch c := name[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case !inString && c == ']':
+			return name[:open] + name[i+1:], true
+		}
+	}
+	return "", false
 }
 
 // Apply returns a copy of a rendered resource document with only the

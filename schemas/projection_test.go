@@ -227,3 +227,55 @@ func TestProjectionTooLong(t *testing.T) {
 	_, err := User.ParseProjection(strings.Repeat("a,", MaxProjectionLength), "")
 	wantError(t, err, "invalidValue", "at most 8192 bytes")
 }
+
+// TestProjectionValueFilterMicrosoftPostman covers the value filters that
+// Microsoft's Postman collection for Entra ID sends in attributes, which
+// RFC 7644 §3.9 does not allow: the projection applies to the attribute
+// before the brackets.
+func TestProjectionValueFilterMicrosoftPostman(t *testing.T) {
+	emails := renderedUser()["emails"].([]any)
+	values := []any{
+		map[string]any{"value": "bjensen@example.com"},
+		map[string]any{"value": "babs@jensen.org"},
+	}
+	tests := []struct {
+		attributes string
+		excluded   string
+		want       map[string]any
+	}{
+		{attributes: `emails[type eq "work"]`, want: map[string]any{"emails": emails}},
+		{attributes: `emails[value eq "emailName357"]`, want: map[string]any{"emails": emails}},
+		{attributes: `emails[type eq "work"].value`, want: map[string]any{"emails": values}},
+		{attributes: `emails[value eq "a,b]"],userName`, want: map[string]any{"emails": emails, "userName": "bjensen"}},
+		{attributes: `nope[type eq "work"],userName`, want: map[string]any{"userName": "bjensen"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.attributes, func(t *testing.T) {
+			p, err := User.ParseProjection(tt.attributes, tt.excluded)
+			if err != nil {
+				t.Fatalf("ParseProjection: %v", err)
+			}
+			want := map[string]any{"schemas": []any{UserURN, EnterpriseUserURN}, "id": "2819c223"}
+			for k, v := range tt.want {
+				want[k] = v
+			}
+			if diff := cmp.Diff(want, p.Apply(renderedUser())); diff != "" {
+				t.Errorf("Apply (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// An unclosed bracket makes the rest of the list one name that matches
+	// no attribute.
+	if p, err := User.ParseProjection(`emails[type eq "work",userName`, ""); p != nil || err != nil {
+		t.Errorf("ParseProjection with an unclosed bracket = %v, %v; want nil, nil", p, err)
+	}
+
+	p, err := User.ParseProjection("", `emails[type eq "work"]`)
+	if err != nil {
+		t.Fatalf("ParseProjection: %v", err)
+	}
+	if got := p.Apply(renderedUser()); got["emails"] != nil {
+		t.Errorf("excludedAttributes with a value filter returned emails %v, want none", got["emails"])
+	}
+}

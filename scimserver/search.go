@@ -137,13 +137,9 @@ func prepareSource(rt *schemas.ResourceType, req *listRequest) (*listSource, err
 		src.filter = filter
 	}
 	if req.SortBy != "" {
-		p, err := rt.Lookup(req.SortBy)
+		p, err := rt.ParseSortBy(req.SortBy)
 		if err != nil {
 			return nil, err
-		}
-		if p.Leaf().MultiValued || p.Leaf().Type == schemas.Complex {
-			return nil, errorf(http.StatusBadRequest, "invalidValue",
-				"sortBy %q names a multi-valued or complex attribute; name a singular one", req.SortBy)
 		}
 		src.sortBy = &p
 	}
