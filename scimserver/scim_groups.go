@@ -25,11 +25,7 @@ func (s *Server) searchGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.Group)
+	t, proj, err := requestScope(r, schemas.Group)
 	if err != nil {
 		return err
 	}
@@ -45,11 +41,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.Group)
+	t, proj, err := requestScope(r, schemas.Group)
 	if err != nil {
 		return err
 	}
@@ -64,11 +56,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.Group)
+	t, proj, err := requestScope(r, schemas.Group)
 	if err != nil {
 		return err
 	}
@@ -89,11 +77,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.Group)
+	t, proj, err := requestScope(r, schemas.Group)
 	if err != nil {
 		return err
 	}

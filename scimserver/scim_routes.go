@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/tenants"
 )
 
 // registerSCIM registers the SCIM endpoints under prefix, which is
@@ -55,6 +56,20 @@ func (s *Server) registerSCIM(mux *http.ServeMux, prefix string) {
 func searchNeedsPost(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Allow", http.MethodPost)
 	return errorf(http.StatusMethodNotAllowed, "", "%s is searched with POST; use GET on the resource endpoint for a query string", r.URL.Path)
+}
+
+// requestScope returns the tenant of the request and its projection of
+// resource type rt, the two things every resource handler starts from.
+func requestScope(r *http.Request, rt *schemas.ResourceType) (*tenants.Tenant, *schemas.Projection, error) {
+	t, err := requestTenant(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	proj, err := projectionFromURL(r, rt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, proj, nil
 }
 
 // projectionFromURL parses the attributes and excludedAttributes query

@@ -19,11 +19,7 @@ func (s *Server) searchUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.User)
+	t, proj, err := requestScope(r, schemas.User)
 	if err != nil {
 		return err
 	}
@@ -39,11 +35,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.User)
+	t, proj, err := requestScope(r, schemas.User)
 	if err != nil {
 		return err
 	}
@@ -58,11 +50,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.User)
+	t, proj, err := requestScope(r, schemas.User)
 	if err != nil {
 		return err
 	}
@@ -83,11 +71,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
-	t, err := requestTenant(r)
-	if err != nil {
-		return err
-	}
-	proj, err := projectionFromURL(r, schemas.User)
+	t, proj, err := requestScope(r, schemas.User)
 	if err != nil {
 		return err
 	}
