@@ -21,7 +21,7 @@ import (
 // the POST /Users target. The file gets its schema from sqlite.Open and
 // its connections from sqlite.DSNs, so tables, indexes and pragmas are
 // the ones scimd runs with. An insert runs sqlite.CreateUserStatements
-// (the users row and the attr_values rows) in one write transaction; a
+// (the users row and the attr_values rows) in one write transaction. A
 // lookup replays the statements the Store sent for one recorded lookup,
 // with the key and id of another user.
 func sameWritesBaseline(ctx context.Context, log *slog.Logger, cfg *config, path string, n int) (*baselineResult, error) {
@@ -163,8 +163,8 @@ type tracedLookups struct {
 // recordLookups opens the loaded file with sqlite.Open and records the
 // statements of three lookups of u: QueryUsers by userName (spelled in
 // upper case, so that the key differs from its lower-cased form) and by
-// externalId, as a SCIM list request asks (limit 100, total counted), and
-// GetUser.
+// externalId, with the limit and count of a SCIM list request (limit 100,
+// total counted), and GetUser.
 func recordLookups(ctx context.Context, path string, u user) (*tracedLookups, error) {
 	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -259,23 +259,11 @@ func (t *tracedLookup) replay(ctx context.Context, db *sql.DB, key string, want 
 		defer tx.Rollback()
 		q = tx
 	}
+
 	found := want.ID
 	var last [][]any
 	for _, st := range t.stmts {
-		args := make([]any, len(st.Args))
-		for k, a := range st.Args {
-			switch a {
-			case any(t.key):
-				args[k] = key
-			case any(strings.ToLower(t.key)):
-				args[k] = strings.ToLower(key)
-			case any(t.id):
-				args[k] = found
-			default:
-				args[k] = a
-			}
-		}
-		rows, err := queryAll(ctx, q, st.Query, args)
+		rows, err := queryAll(ctx, q, st.Query, t.substitute(st.Args, key, found))
 		if err != nil {
 			return fmt.Errorf("find %s: %w", want.UserName, err)
 		}
@@ -287,6 +275,7 @@ func (t *tracedLookup) replay(ctx context.Context, db *sql.DB, key string, want 
 		}
 		last = rows
 	}
+
 	if len(last) != 1 || len(last[0]) < 2 || last[0][0] != any(want.ID) {
 		return fmt.Errorf("find %s: got %d rows, want user %s", want.UserName, len(last), want.ID)
 	}
@@ -301,6 +290,25 @@ func (t *tracedLookup) replay(ctx context.Context, db *sql.DB, key string, want 
 		return fmt.Errorf("find %s: got userName %q", want.UserName, name)
 	}
 	return nil
+}
+
+// substitute returns args with the recorded key, its lower-cased form and
+// the recorded id replaced by key, its lower-cased form and id.
+func (t *tracedLookup) substitute(args []any, key, id string) []any {
+	out := make([]any, len(args))
+	for k, a := range args {
+		switch a {
+		case any(t.key):
+			out[k] = key
+		case any(strings.ToLower(t.key)):
+			out[k] = strings.ToLower(key)
+		case any(t.id):
+			out[k] = id
+		default:
+			out[k] = a
+		}
+	}
+	return out
 }
 
 // queryAll runs query and returns all its rows.

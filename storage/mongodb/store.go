@@ -55,6 +55,9 @@ type Options struct {
 	// upsertMemberships writes memberships as upserts, as in
 	// transactions, also without one. Only the tests set it.
 	upsertMemberships bool
+	// batch replaces removalBatch, so that tests cross batch boundaries
+	// with few documents. Only the tests set it.
+	batch int
 }
 
 // Store is a storage.Store on one MongoDB database. It is safe for
@@ -68,6 +71,9 @@ type Store struct {
 	transactions bool
 	// upsertMemberships: see Options.upsertMemberships.
 	upsertMemberships bool
+	// batch is the size of a batch of memberships or user ids:
+	// removalBatch unless Options.batch sets it.
+	batch int
 
 	users, groups, memberships, sandboxes, credentials, tenantUsers *mongo.Collection
 }
@@ -94,6 +100,10 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 		db:                client.Database(database),
 		logger:            logger,
 		upsertMemberships: opts.upsertMemberships,
+		batch:             removalBatch,
+	}
+	if opts.batch > 0 {
+		s.batch = opts.batch
 	}
 	s.users = s.db.Collection(colUsers)
 	s.groups = s.db.Collection(colGroups)

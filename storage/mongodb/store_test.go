@@ -3,12 +3,14 @@ package mongodb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/scimd/scimd/schemas"
 	"github.com/scimd/scimd/storage"
@@ -28,6 +30,8 @@ func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool
 	t.Run("tenant listing", func(t *testing.T) { testTenantListing(t, open(t).(*Store)) })
 	t.Run("group members by filter", func(t *testing.T) { testGroupMembersFilter(t, open(t)) })
 	t.Run("tenant listing repair", func(t *testing.T) { testTenantListingRepair(t, open(t).(*Store)) })
+	t.Run("user versions", func(t *testing.T) { testUserVersions(t, open(t)) })
+	t.Run("user versions in batches", func(t *testing.T) { testUserVersionBatches(t, open(t).(*Store)) })
 }
 
 func mustCreateUser(t *testing.T, s storage.Store, id string, attrs map[string]any) {
@@ -536,5 +540,112 @@ func testGroupMembersFilter(t *testing.T, s storage.Store) {
 				t.Errorf("more: got %v, want %v", page.More, tc.more)
 			}
 		})
+	}
+}
+
+// testUserVersions checks that exactly the users whose memberships a
+// change adds or removes get a new version, each by one.
+func testUserVersions(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	ids := []string{"u1", "u2", "u3", "u4"}
+	for _, id := range ids {
+		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
+	}
+	if err := s.CreateSandbox(ctx, &storage.Sandbox{ID: "acme", Key: "k", Created: t0}); err != nil {
+		t.Fatalf("create sandbox: %v", err)
+	}
+
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		want   map[string]int64
+	}{
+		{"create group with two members", func(t *testing.T) {
+			mustCreateGroup(t, s, "k", "g1", "u1", "u2")
+		}, map[string]int64{"u1": 2, "u2": 2, "u3": 1, "u4": 1}},
+		{"add a member and an existing one", func(t *testing.T) {
+			setMembers(t, s, "k", "g1", storage.MemberChange{Add: []string{"u2", "u3"}})
+		}, map[string]int64{"u1": 2, "u2": 2, "u3": 2, "u4": 1}},
+		{"replace keeping one member", func(t *testing.T) {
+			setMembers(t, s, "k", "g1", storage.MemberChange{Replace: true, Set: []string{"u2", "u4"}})
+		}, map[string]int64{"u1": 3, "u2": 2, "u3": 3, "u4": 2}},
+		{"add to a main group", func(t *testing.T) {
+			mustCreateGroup(t, s, storage.MainTenant, "m", "u1")
+		}, map[string]int64{"u1": 4, "u2": 2, "u3": 3, "u4": 2}},
+		{"delete the sandbox", func(t *testing.T) {
+			if err := s.DeleteSandbox(ctx, "acme"); err != nil {
+				t.Fatalf("delete sandbox: %v", err)
+			}
+		}, map[string]int64{"u1": 4, "u2": 3, "u3": 3, "u4": 3}},
+		{"delete the main group", func(t *testing.T) {
+			if err := s.DeleteGroup(ctx, storage.MainTenant, "m"); err != nil {
+				t.Fatalf("delete group: %v", err)
+			}
+		}, map[string]int64{"u1": 5, "u2": 3, "u3": 3, "u4": 3}},
+	}
+	for _, step := range steps {
+		step.change(t)
+		got := map[string]int64{}
+		for _, id := range ids {
+			u, err := s.GetUser(ctx, id)
+			if err != nil {
+				t.Fatalf("%s: get user %s: %v", step.name, id, err)
+			}
+			got[id] = u.Version
+		}
+		if diff := cmp.Diff(got, step.want); diff != "" {
+			t.Errorf("%s: versions (-got +want):\n%s", step.name, diff)
+		}
+	}
+}
+
+// testUserVersionBatches checks the versions of a group's members when
+// they are more than one batch of removalBatch.
+func testUserVersionBatches(t *testing.T, s *Store) {
+	ctx := context.Background()
+	ids := make([]string, removalBatch+1)
+	docs := make([]any, len(ids))
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%05d", i)
+		docs[i] = userDoc(&storage.User{ID: ids[i], Version: 1, Created: t0, LastModified: t0,
+			Attributes: map[string]any{"userName": ids[i]}})
+	}
+	if _, err := s.users.InsertMany(ctx, docs); err != nil {
+		t.Fatalf("insert users: %v", err)
+	}
+
+	mustCreateGroup(t, s, "k", "g", ids...)
+	checkUserVersions(t, s, "create group", len(ids), 2)
+	if err := s.DeleteGroup(ctx, "k", "g"); err != nil {
+		t.Fatalf("delete group: %v", err)
+	}
+	checkUserVersions(t, s, "delete group", len(ids), 3)
+}
+
+// checkUserVersions checks that the store has n users, all at version
+// want.
+func checkUserVersions(t *testing.T, s *Store, step string, n int, want int64) {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := s.users.Find(ctx, bson.D{}, options.Find().
+		SetSort(bson.D{{Key: "_id", Value: 1}}).
+		SetProjection(bson.D{{Key: "version", Value: 1}}))
+	if err != nil {
+		t.Fatalf("%s: find users: %v", step, err)
+	}
+	var docs []struct {
+		ID      string `bson:"_id"`
+		Version int64  `bson:"version"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatalf("%s: read users: %v", step, err)
+	}
+	if len(docs) != n {
+		t.Errorf("%s: got %d users, want %d", step, len(docs), n)
+	}
+	for _, d := range docs {
+		if d.Version != want {
+			t.Errorf("%s: version of %s: got %d, want %d", step, d.ID, d.Version, want)
+		}
 	}
 }

@@ -60,7 +60,9 @@ func (s *Store) ListSandboxes(ctx context.Context) ([]*storage.Sandbox, error) {
 // DeleteSandbox deletes the sandbox record first: from then on its key is
 // unreachable, so the deletes of its groups, memberships, membership
 // counters and credentials, and the removal of its key from the users,
-// may fail half-way without anyone seeing the rest.
+// may fail half-way without anyone seeing the rest. The users listed in
+// the sandbox (see fieldTenants) lose their groups there, so their
+// versions go up with the removal of the key.
 func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 	op := fmt.Sprintf("delete sandbox %q", id)
 	var d sandboxDoc
@@ -75,7 +77,10 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 		}
 	}
 	_, err = s.users.UpdateMany(ctx, bson.D{{Key: fieldTenants, Value: d.Key}},
-		bson.D{{Key: "$pull", Value: bson.D{{Key: fieldTenants, Value: d.Key}}}})
+		bson.D{
+			{Key: "$pull", Value: bson.D{{Key: fieldTenants, Value: d.Key}}},
+			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
+		})
 	return translate(op, err)
 }
 

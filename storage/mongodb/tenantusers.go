@@ -23,16 +23,25 @@ import (
 // A tenant key is added to a user before its first membership there is
 // written, and removed only after a recount of the memberships finds
 // none or when its sandbox is deleted. In a transaction (replica set,
-// sharded cluster) the membership, its counter and the user's array
-// change together. Without one the writes are ordered so that a crash leaves a counter too low, never
-// too high, and a user listed in a tenant where it has no group, never
-// hidden from one where it has:
+// sharded cluster) the membership, its counter, the user's array and
+// the user's version change together. Without one the writes are
+// ordered so that a crash leaves a counter too low, never too high, and
+// a user listed in a tenant where it has no group, never hidden from one
+// where it has:
 //
 //   - adding: the key goes onto the users, then the memberships are
-//     inserted, then the counters of the new memberships go up;
+//     inserted, then the versions of the users with a new membership go
+//     up, then the counters of the new memberships go up;
 //   - removing: the counters go down, then the memberships are deleted,
-//     then every counter at or below zero is recounted from the
-//     memberships, and the key is pulled when the recount is zero.
+//     then the versions of their users go up, then every counter at or
+//     below zero is recounted from the memberships, and the key is
+//     pulled when the recount is zero.
+//
+// A user's version follows its memberships because each tenant's view
+// of the user lists its groups (see storage.User.Version). It goes up
+// right after the memberships are written, so that a retry, which finds
+// nothing left to change, is not needed to bump it; only a failure of
+// that one write leaves a version unchanged.
 //
 // A counter left too low is repaired by the recount when it next drops
 // to zero. NOTE: without transactions the same guarantee does not hold
@@ -73,6 +82,9 @@ func (s *Store) addMemberships(ctx context.Context, tenant, groupID string, user
 	}
 	if len(added) == 0 {
 		return nil
+	}
+	if err := s.bumpUsers(ctx, added); err != nil {
+		return err
 	}
 	models := make([]mongo.WriteModel, 0, len(added))
 	for _, u := range added {
@@ -200,7 +212,7 @@ type membership struct {
 
 func (s *Store) findMemberships(ctx context.Context, filter bson.D) ([]membership, error) {
 	cur, err := s.memberships.Find(ctx, filter, options.Find().
-		SetLimit(removalBatch).
+		SetLimit(int64(s.batch)).
 		SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "groupId", Value: 1}, {Key: "userId", Value: 1}, {Key: "tenant", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("find memberships: %w", err)
@@ -212,18 +224,27 @@ func (s *Store) findMemberships(ctx context.Context, filter bson.D) ([]membershi
 	return page, nil
 }
 
-// removeBatch lowers the counters, deletes the memberships and recounts
-// the counters that reached zero, in that order (see fieldTenants).
+// removeBatch lowers the counters, deletes the memberships, bumps the
+// versions of their users and recounts the counters that reached zero,
+// in that order (see fieldTenants).
+//
+// Every user of page gets a new version. Without a transaction a
+// concurrent removal may have deleted some of these memberships first;
+// their users then get one more version than needed, which is harmless.
 func (s *Store) removeBatch(ctx context.Context, page []membership) (int, error) {
 	counts := map[tenantUser]int{}
 	var keys []tenantUser
+	var users []string
 	for _, m := range page {
 		k := tenantUser{m.Tenant, m.UserID}
 		if counts[k] == 0 {
 			keys = append(keys, k)
+			users = append(users, m.UserID)
 		}
 		counts[k]++
 	}
+	slices.Sort(users)
+	users = slices.Compact(users)
 
 	decrements := make([]mongo.WriteModel, 0, len(keys))
 	for _, k := range keys {
@@ -242,6 +263,9 @@ func (s *Store) removeBatch(ctx context.Context, page []membership) (int, error)
 	res, err := s.memberships.BulkWrite(ctx, deletes, options.BulkWrite().SetOrdered(false))
 	if err != nil {
 		return 0, fmt.Errorf("delete memberships: %w", err)
+	}
+	if err := s.bumpUsers(ctx, users); err != nil {
+		return 0, err
 	}
 
 	if err := s.recountDrained(ctx, keys); err != nil {
@@ -329,6 +353,21 @@ func (s *Store) touchGroups(ctx context.Context, ids []string) error {
 		})
 	if err != nil {
 		return fmt.Errorf("touch groups: %w", err)
+	}
+	return nil
+}
+
+// bumpUsers increments the version of each user of ids after a change
+// of its memberships, sending at most s.batch ids per command. An
+// id with no user (one being deleted) matches nothing.
+func (s *Store) bumpUsers(ctx context.Context, ids []string) error {
+	for batch := range slices.Chunk(ids, s.batch) {
+		_, err := s.users.UpdateMany(ctx,
+			bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: batch}}}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+		if err != nil {
+			return fmt.Errorf("bump versions of %d users: %w", len(batch), err)
+		}
 	}
 	return nil
 }

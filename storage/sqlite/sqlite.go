@@ -114,10 +114,10 @@ func DSNs(path string, opts Options) (writer, reader string) {
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
 	// The writer's page cache (32 MiB) keeps the upper index pages that
-	// inserts touch in memory; each reader has 8 MiB. Every connection
-	// has a cache of its own, so these sizes bound scimd's resident
-	// memory (32 MiB + 8 MiB per reader); the operating system's page
-	// cache holds the rest of the file.
+	// inserts touch in memory, and each reader has 8 MiB. Every
+	// connection has a cache of its own, so these sizes bound scimd's
+	// resident memory (32 MiB + 8 MiB per reader). The operating system's
+	// page cache keeps the rest of the file.
 	writer = dsn("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-32768)", "_txlock", "immediate")
 	reader = dsn("_pragma", "query_only(1)", "_pragma", "cache_size(-8192)")
 	return writer, reader
