@@ -87,6 +87,11 @@ func TestFerretDB(t *testing.T) {
 		})
 		t.Run("memberships", func(t *testing.T) { testMemberships(t, open(t)) })
 	})
+	t.Run("backend with small batches", func(t *testing.T) {
+		open := opener(uri, Options{Monitor: audit.monitor(), Logger: quiet, withoutWildcardIndexes: true, batch: 2})
+		t.Run("user versions in batches", func(t *testing.T) { testUserVersionBatches(t, open(t).(*Store)) })
+		t.Run("tenant listing", func(t *testing.T) { testTenantListing(t, open(t).(*Store)) })
+	})
 	t.Run("index audit", func(t *testing.T) {
 		audit.report(t)
 	})

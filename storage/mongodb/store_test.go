@@ -31,7 +31,12 @@ func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool
 	t.Run("group members by filter", func(t *testing.T) { testGroupMembersFilter(t, open(t)) })
 	t.Run("tenant listing repair", func(t *testing.T) { testTenantListingRepair(t, open(t).(*Store)) })
 	t.Run("user versions", func(t *testing.T) { testUserVersions(t, open(t)) })
-	t.Run("user versions in batches", func(t *testing.T) { testUserVersionBatches(t, open(t).(*Store)) })
+	t.Run("user versions in batches", func(t *testing.T) {
+		if ferret {
+			t.Skip(ferretScans)
+		}
+		testUserVersionBatches(t, open(t).(*Store))
+	})
 }
 
 func mustCreateUser(t *testing.T, s storage.Store, id string, attrs map[string]any) {
@@ -599,11 +604,16 @@ func testUserVersions(t *testing.T, s storage.Store) {
 	}
 }
 
+// ferretScans is why FerretDB runs the batch tests with small batches:
+// it reads a whole collection for every write of a bulk write, so
+// removing 1,000 memberships takes minutes.
+const ferretScans = "FerretDB v1.24.2 scans a collection per write; see the run with small batches"
+
 // testUserVersionBatches checks the versions of a group's members when
-// they are more than one batch of removalBatch.
+// they span three batches (s.batch).
 func testUserVersionBatches(t *testing.T, s *Store) {
 	ctx := context.Background()
-	ids := make([]string, removalBatch+1)
+	ids := make([]string, 2*s.batch+1)
 	docs := make([]any, len(ids))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("u%05d", i)

@@ -51,7 +51,8 @@ import (
 const fieldTenants = "tenants"
 
 // removalBatch is the maximum number of memberships read and removed in
-// one batch, which bounds every query document that a removal sends.
+// one batch, and of users whose versions one command bumps, which bounds
+// every query document that a membership change sends.
 const removalBatch = 1000
 
 type tenantUser struct {
