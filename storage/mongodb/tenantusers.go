@@ -369,6 +369,7 @@ func (s *Store) bumpUsers(ctx context.Context, ids []string) error {
 		if err != nil {
 			return fmt.Errorf("bump versions of %d users: %w", len(batch), err)
 		}
+		break
 	}
 	return nil
 }
