@@ -33,7 +33,7 @@ import (
 //     inserted, then the versions of the users with a new membership go
 //     up, then the counters of the new memberships go up;
 //   - removing: the counters go down, then the memberships are deleted,
-//     then the versions of their users go up, then every counter at or
+//     then the versions of their users go up. Last, every counter at or
 //     below zero is recounted from the memberships, and the key is
 //     pulled when the recount is zero.
 //
@@ -230,8 +230,8 @@ func (s *Store) findMemberships(ctx context.Context, filter bson.D) ([]membershi
 // in that order (see fieldTenants).
 //
 // Every user of page gets a new version. Without a transaction a
-// concurrent removal may have deleted some of these memberships first;
-// their users then get one more version than needed, which is harmless.
+// concurrent removal may have deleted some of these memberships first,
+// so their users get one version more than needed, which is harmless.
 func (s *Store) removeBatch(ctx context.Context, page []membership) (int, error) {
 	counts := map[tenantUser]int{}
 	var keys []tenantUser
@@ -369,7 +369,6 @@ func (s *Store) bumpUsers(ctx context.Context, ids []string) error {
 		if err != nil {
 			return fmt.Errorf("bump versions of %d users: %w", len(batch), err)
 		}
-		break
 	}
 	return nil
 }
