@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scimd/scimd/schemas"
+	"github.com/scimd/scimd/storage"
 	"github.com/scimd/scimd/tenants"
 )
 
@@ -263,11 +264,13 @@ func (b *bulkRun) apply(op bulkOperation) (*bulkResult, error) {
 			"%s needs path %s, not %q", method, bulkPathHint(method, rt), op.Path)
 	}
 	ifVersion := tenants.AnyVersion
-	if op.Version != "" {
-		v, ok := parseETag(op.Version)
-		ifVersion = tenants.NoVersion
-		if ok {
-			ifVersion = v
+	if op.Version != "" && id != "" {
+		current := b.s.groupTag(b.r.Context(), b.t, id)
+		if rt == schemas.User {
+			current = b.s.userTag(b.r.Context(), b.t, id)
+		}
+		if ifVersion, err = matchVersion(op.Version, current); err != nil {
+			return nil, err
 		}
 	}
 
@@ -331,32 +334,39 @@ func (b *bulkRun) decodeData(raw json.RawMessage) (map[string]any, error) {
 	return resolved.(map[string]any), nil
 }
 
-func (b *bulkRun) result(status int, location string, version int64) *bulkResult {
-	return &bulkResult{Location: location, Version: etag(version), Status: fmt.Sprint(status)}
+func (b *bulkRun) result(status int, location string, tag string) *bulkResult {
+	return &bulkResult{Location: location, Version: tag, Status: fmt.Sprint(status)}
+}
+
+// userResult is the result of a user write, with the user's version tag
+// in this tenant.
+func (b *bulkRun) userResult(status int, u *storage.User) (*bulkResult, error) {
+	groups, err := b.s.svc.UserGroups(b.r.Context(), b.t, []string{u.ID})
+	if err != nil {
+		return nil, fmt.Errorf("read groups of user: %w", err)
+	}
+	return b.result(status, b.base+schemas.User.Endpoint+"/"+u.ID, userETag(u, groups[u.ID])), nil
 }
 
 func (b *bulkRun) create(rt *schemas.ResourceType, bulkID string, data map[string]any) (*bulkResult, error) {
 	ctx := b.r.Context()
-	var (
-		id      string
-		version int64
-	)
+	var id, tag string
 	switch rt {
 	case schemas.User:
 		u, err := b.s.svc.CreateUser(ctx, b.t, data)
 		if err != nil {
 			return nil, fmt.Errorf("create user: %w", err)
 		}
-		id, version = u.ID, u.Version
+		id, tag = u.ID, userETag(u, nil) // a new user is in no group
 	default:
 		g, err := b.s.svc.CreateGroup(ctx, b.t, data)
 		if err != nil {
 			return nil, fmt.Errorf("create group: %w", err)
 		}
-		id, version = g.ID, g.Version
+		id, tag = g.ID, etag(g.Version)
 	}
 	b.created[bulkID] = id
-	return b.result(http.StatusCreated, b.base+rt.Endpoint+"/"+id, version), nil
+	return b.result(http.StatusCreated, b.base+rt.Endpoint+"/"+id, tag), nil
 }
 
 func (b *bulkRun) replace(rt *schemas.ResourceType, id string, data map[string]any, ifVersion int64) (*bulkResult, error) {
@@ -367,13 +377,13 @@ func (b *bulkRun) replace(rt *schemas.ResourceType, id string, data map[string]a
 		if err != nil {
 			return nil, fmt.Errorf("replace user: %w", err)
 		}
-		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, u.Version), nil
+		return b.userResult(http.StatusOK, u)
 	default:
 		g, err := b.s.svc.ReplaceGroup(ctx, b.t, id, data, ifVersion)
 		if err != nil {
 			return nil, fmt.Errorf("replace group: %w", err)
 		}
-		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, g.Version), nil
+		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, etag(g.Version)), nil
 	}
 }
 
@@ -403,13 +413,13 @@ func (b *bulkRun) patch(rt *schemas.ResourceType, id string, raw json.RawMessage
 		if err != nil {
 			return nil, fmt.Errorf("patch user: %w", err)
 		}
-		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, u.Version), nil
+		return b.userResult(http.StatusOK, u)
 	default:
 		g, err := b.s.svc.PatchGroup(ctx, b.t, id, ops, ifVersion)
 		if err != nil {
 			return nil, fmt.Errorf("patch group: %w", err)
 		}
-		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, g.Version), nil
+		return b.result(http.StatusOK, b.base+rt.Endpoint+"/"+id, etag(g.Version)), nil
 	}
 }
 

@@ -71,32 +71,27 @@ func TestCursorRejected(t *testing.T) {
 	}
 }
 
-func TestParseETag(t *testing.T) {
+func TestSameTag(t *testing.T) {
 	tests := []struct {
-		tag     string
-		version int64
-		ok      bool
+		a, b string
+		want bool
 	}{
-		{`W/"3"`, 3, true},
-		{`"3"`, 3, true},
-		{` W/"17" `, 17, true},
-		{`W/"0"`, 0, false},
-		{`W/"-1"`, 0, false},
-		{`W/"abc"`, 0, false},
-		{`W/3`, 0, false},
-		{`""`, 0, false},
-		{`*`, 0, false},
+		{`W/"3"`, `W/"3"`, true},
+		{`"3"`, `W/"3"`, true},
+		{` W/"ab12" `, `W/"ab12"`, true},
+		{`W/"3"`, `W/"4"`, false},
+		{`W/"3"`, `W/"03"`, false},
+		{``, ``, false},
 	}
 	for _, tt := range tests {
-		v, ok := parseETag(tt.tag)
-		if v != tt.version || ok != tt.ok {
-			t.Errorf("parseETag(%q) = %d, %t; want %d, %t", tt.tag, v, ok, tt.version, tt.ok)
+		if got := sameTag(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameTag(%q, %q) = %t, want %t", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
 
 func TestIfMatchVersion(t *testing.T) {
-	current := func() (int64, error) { return 5, nil }
+	current := func() (currentTag, error) { return currentTag{tag: `W/"c0ffee"`, version: 5}, nil }
 	tests := []struct {
 		name   string
 		header string
@@ -104,10 +99,12 @@ func TestIfMatchVersion(t *testing.T) {
 	}{
 		{"absent", "", 0},
 		{"star", "*", 0},
-		{"one tag", `W/"4"`, 4},
-		{"malformed", `W/"four"`, -1},
-		{"list with current", `W/"3", W/"5"`, 5},
-		{"list without current", `W/"3", W/"4"`, -1},
+		{"current tag", `W/"c0ffee"`, 5},
+		{"current tag, strong form", `"c0ffee"`, 5},
+		{"other tag", `W/"beef"`, -1},
+		{"malformed", `garbage`, -1},
+		{"list with current", `W/"beef", W/"c0ffee"`, 5},
+		{"list without current", `W/"beef", W/"f00d"`, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

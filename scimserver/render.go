@@ -3,6 +3,8 @@ package scimserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,9 +54,27 @@ func baseURL(r *http.Request) string {
 	return root + "/sandboxes/" + url.PathEscape(t.ID) + "/scim/v2"
 }
 
-// etag returns the weak entity tag of a resource version.
+// etag returns the weak entity tag of a group version.
 func etag(version int64) string {
 	return `W/"` + strconv.FormatInt(version, 10) + `"`
+}
+
+// userETag returns the weak entity tag of a tenant's view of a user: a
+// hash of what the view shows, its attributes, lastModified and the
+// tenant's groups of the user. The store version is not part of it: it
+// also grows when the user's memberships change in other tenants, and a
+// tag built on it would let a sandbox watch activity it cannot see.
+func userETag(u *storage.User, groups []storage.GroupRef) string {
+	h := sha256.New()
+	// Encoding a map sorts its keys, so equal attributes hash equally. A
+	// hash.Hash never fails to write, and the attributes were decoded
+	// from JSON, so they encode.
+	_ = json.NewEncoder(h).Encode(u.Attributes)
+	fmt.Fprintf(h, "%d\x00", u.LastModified.UnixNano())
+	for _, g := range groups {
+		fmt.Fprintf(h, "%s\x00%s\x00", g.GroupID, g.DisplayName)
+	}
+	return `W/"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
 }
 
 // formatTime renders a SCIM dateTime (RFC 7643 §2.3.5) in UTC.
@@ -62,13 +82,13 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func meta(resourceType, location string, created, modified time.Time, version int64) map[string]any {
+func meta(resourceType, location string, created, modified time.Time, tag string) map[string]any {
 	return map[string]any{
 		"resourceType": resourceType,
 		"created":      formatTime(created),
 		"lastModified": formatTime(modified),
 		"location":     location,
-		"version":      etag(version),
+		"version":      tag,
 	}
 }
 
@@ -82,8 +102,9 @@ func copyAttributes(attrs map[string]any) map[string]any {
 	return doc
 }
 
-// userDocument renders the tenant's view of a user. groups is rendered
-// only when withGroups is set, because the caller fetched it only then.
+// userDocument renders the tenant's view of a user. groups are all of the
+// tenant's groups of the user, which the version tag covers; they are
+// rendered only when withGroups is set.
 func userDocument(base string, u *storage.User, groups []storage.GroupRef, withGroups bool) map[string]any {
 	doc := copyAttributes(u.Attributes)
 	dropNeverReturned(schemas.User, doc)
@@ -91,7 +112,7 @@ func userDocument(base string, u *storage.User, groups []storage.GroupRef, withG
 	if _, ok := doc["schemas"]; !ok {
 		doc["schemas"] = userSchemas(doc)
 	}
-	doc["meta"] = meta("User", base+"/Users/"+u.ID, u.Created, u.LastModified, u.Version)
+	doc["meta"] = meta("User", base+"/Users/"+u.ID, u.Created, u.LastModified, userETag(u, groups))
 	if withGroups {
 		refs := make([]any, 0, len(groups))
 		for _, g := range groups {
@@ -152,7 +173,7 @@ func groupDocument(base string, g *storage.Group) map[string]any {
 	if _, ok := doc["schemas"]; !ok {
 		doc["schemas"] = []any{schemas.GroupURN}
 	}
-	doc["meta"] = meta("Group", base+"/Groups/"+g.ID, g.Created, g.LastModified, g.Version)
+	doc["meta"] = meta("Group", base+"/Groups/"+g.ID, g.Created, g.LastModified, etag(g.Version))
 	return doc
 }
 

@@ -1,30 +1,32 @@
 package scimserver
 
 import (
+	"context"
+	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/scimd/scimd/tenants"
 )
 
-// parseETag returns the version of an entity tag that this server issued:
-// W/"<version>", or "<version>" from clients that drop the weak prefix.
-func parseETag(tag string) (int64, bool) {
-	tag = strings.TrimSpace(tag)
-	tag = strings.TrimPrefix(tag, "W/")
-	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
-	if err != nil || v < 1 {
-		return 0, false
-	}
-	return v, true
+// currentTag is the entity tag of a resource as the requesting tenant
+// sees it now, with the store version that guards a write against
+// changes made after the tag was computed.
+type currentTag struct {
+	tag     string
+	version int64
+}
+
+// sameTag compares two entity tags with the weak comparison of RFC 7232
+// §2.3.2: equal opaque tags, whether or not either is marked weak.
+func sameTag(a, b string) bool {
+	a = strings.TrimPrefix(strings.TrimSpace(a), "W/")
+	b = strings.TrimPrefix(strings.TrimSpace(b), "W/")
+	return a != "" && a == b
 }
 
 // splitETags splits an If-Match or If-None-Match list. Entity tags
-// contain no commas, since this server issues only digits.
+// contain no commas, since this server issues only hex digits.
 func splitETags(header string) []string {
 	var tags []string
 	for _, t := range strings.Split(header, ",") {
@@ -36,39 +38,36 @@ func splitETags(header string) []string {
 }
 
 // ifMatchVersion turns an If-Match header into the ifVersion argument of
-// a tenants write: tenants.AnyVersion without a header or for "*", the
-// version of the one tag given, and tenants.NoVersion for a tag this
-// server cannot have issued. For a list of several tags it reads the
-// current version with current and passes the tag that matches it, so
-// that the write still fails if the resource changes in between.
-func ifMatchVersion(r *http.Request, current func() (int64, error)) (int64, error) {
-	header := strings.TrimSpace(r.Header.Get("If-Match"))
+// a tenants write: tenants.AnyVersion without a header or for "*";
+// otherwise the store version of the resource when one of the tags
+// matches its current tag, and tenants.NoVersion when none does. The
+// write then still fails if the resource changes after current read it.
+func ifMatchVersion(r *http.Request, current func() (currentTag, error)) (int64, error) {
+	return matchVersion(r.Header.Get("If-Match"), current)
+}
+
+// matchVersion is ifMatchVersion for a header value, shared with Bulk
+// operations, whose version field plays the part of If-Match.
+func matchVersion(header string, current func() (currentTag, error)) (int64, error) {
+	header = strings.TrimSpace(header)
 	if header == "" || header == "*" {
 		return tenants.AnyVersion, nil
 	}
-	tags := splitETags(header)
-	if len(tags) == 1 {
-		if v, ok := parseETag(tags[0]); ok {
-			return v, nil
-		}
-		return tenants.NoVersion, nil
-	}
-
-	version, err := current()
+	cur, err := current()
 	if err != nil {
 		return 0, err
 	}
-	for _, tag := range tags {
-		if v, ok := parseETag(tag); ok && v == version {
-			return v, nil
+	for _, tag := range splitETags(header) {
+		if sameTag(tag, cur.tag) {
+			return cur.version, nil
 		}
 	}
 	return tenants.NoVersion, nil
 }
 
-// notModified reports whether an If-None-Match header matches version, in
+// notModified reports whether an If-None-Match header matches tag, in
 // which case a GET returns 304 (RFC 7232 §3.2, weak comparison).
-func notModified(r *http.Request, version int64) bool {
+func notModified(r *http.Request, tag string) bool {
 	header := strings.TrimSpace(r.Header.Get("If-None-Match"))
 	if header == "" {
 		return false
@@ -76,17 +75,43 @@ func notModified(r *http.Request, version int64) bool {
 	if header == "*" {
 		return true
 	}
-	for _, tag := range splitETags(header) {
-		if v, ok := parseETag(tag); ok && v == version {
+	for _, t := range splitETags(header) {
+		if sameTag(t, tag) {
 			return true
 		}
 	}
 	return false
 }
 
+// userTag reads the entity tag of the tenant's view of a user.
+func (s *Server) userTag(ctx context.Context, t *tenants.Tenant, id string) func() (currentTag, error) {
+	return func() (currentTag, error) {
+		u, err := s.svc.GetUser(ctx, t, id)
+		if err != nil {
+			return currentTag{}, fmt.Errorf("get user: %w", err)
+		}
+		groups, err := s.svc.UserGroups(ctx, t, []string{id})
+		if err != nil {
+			return currentTag{}, fmt.Errorf("read groups of user: %w", err)
+		}
+		return currentTag{tag: userETag(u, groups[id]), version: u.Version}, nil
+	}
+}
+
+// groupTag reads the entity tag of a group.
+func (s *Server) groupTag(ctx context.Context, t *tenants.Tenant, id string) func() (currentTag, error) {
+	return func() (currentTag, error) {
+		g, err := s.svc.GetGroup(ctx, t, id)
+		if err != nil {
+			return currentTag{}, fmt.Errorf("get group: %w", err)
+		}
+		return currentTag{tag: etag(g.Version), version: g.Version}, nil
+	}
+}
+
 // writeNotModified writes the 304 response of a conditional GET whose tag matches.
-func writeNotModified(w http.ResponseWriter, version int64) error {
-	w.Header().Set("ETag", etag(version))
+func writeNotModified(w http.ResponseWriter, tag string) error {
+	w.Header().Set("ETag", tag)
 	w.WriteHeader(http.StatusNotModified)
 	return nil
 }

@@ -49,8 +49,8 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("get group: %w", err)
 	}
-	if notModified(r, g.Version) {
-		return writeNotModified(w, g.Version)
+	if tag := etag(g.Version); notModified(r, tag) {
+		return writeNotModified(w, tag)
 	}
 	return s.writeGroup(w, r, t, http.StatusOK, g, proj)
 }
@@ -65,7 +65,7 @@ func (s *Server) replaceGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.groupVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.groupTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.groupVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.groupTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.groupVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.groupTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -132,16 +132,6 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-func (s *Server) groupVersion(r *http.Request, t *tenants.Tenant, id string) func() (int64, error) {
-	return func() (int64, error) {
-		g, err := s.svc.GetGroup(r.Context(), t, id)
-		if err != nil {
-			return 0, fmt.Errorf("get group: %w", err)
-		}
-		return g.Version, nil
-	}
 }
 
 // writeGroup writes one group with its ETag, and with Location when

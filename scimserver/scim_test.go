@@ -120,8 +120,9 @@ func TestUserLifecycleWithETags(t *testing.T) {
 	if meta["resourceType"] != "User" {
 		t.Errorf("meta.resourceType = %v, want User", meta["resourceType"])
 	}
-	if meta["version"] != `W/"1"` || resp.header.Get("ETag") != `W/"1"` {
-		t.Errorf("version = %v, ETag = %q; want W/\"1\" for both", meta["version"], resp.header.Get("ETag"))
+	tag1 := resp.header.Get("ETag")
+	if !strings.HasPrefix(tag1, `W/"`) || meta["version"] != tag1 {
+		t.Errorf("version = %v, ETag = %q; want the same weak tag for both", meta["version"], tag1)
 	}
 	for _, key := range []string{"created", "lastModified"} {
 		if _, err := time.Parse(time.RFC3339, fmt.Sprint(meta[key])); err != nil {
@@ -134,10 +135,10 @@ func TestUserLifecycleWithETags(t *testing.T) {
 
 	path := "/scim/v2/Users/" + id
 	get := ts.send(t, tok, http.MethodGet, path, "")
-	if get.status != http.StatusOK || get.header.Get("ETag") != `W/"1"` {
-		t.Errorf("get: status %d, ETag %q; want 200, W/\"1\"", get.status, get.header.Get("ETag"))
+	if get.status != http.StatusOK || get.header.Get("ETag") != tag1 {
+		t.Errorf("get: status %d, ETag %q; want 200, %s", get.status, get.header.Get("ETag"), tag1)
 	}
-	if nm := ts.send(t, tok, http.MethodGet, path, "", "If-None-Match", `W/"1"`); nm.status != http.StatusNotModified {
+	if nm := ts.send(t, tok, http.MethodGet, path, "", "If-None-Match", tag1); nm.status != http.StatusNotModified {
 		t.Errorf("get with matching If-None-Match: status %d, want 304", nm.status)
 	}
 	if nm := ts.send(t, tok, http.MethodGet, path, "", "If-None-Match", `W/"7"`); nm.status != http.StatusOK {
@@ -149,19 +150,24 @@ func TestUserLifecycleWithETags(t *testing.T) {
 	malformed := ts.send(t, tok, http.MethodPut, path, userBody("bjensen"), "If-Match", `garbage`)
 	checkSCIMError(t, malformed, http.StatusPreconditionFailed, "")
 
-	put := ts.mustSend(t, http.StatusOK, tok, http.MethodPut, path,
+	putResp := ts.send(t, tok, http.MethodPut, path,
 		strings.Replace(userBody("bjensen"), `"displayName":"Display bjensen"`, `"displayName":"Babs"`, 1),
-		"If-Match", `W/"1"`)
+		"If-Match", tag1)
+	if putResp.status != http.StatusOK {
+		t.Fatalf("PUT with the current tag: status %d, want 200; body %s", putResp.status, putResp.body)
+	}
+	put := putResp.object(t)
 	if put["displayName"] != "Babs" {
 		t.Errorf("after PUT displayName = %v, want Babs", put["displayName"])
 	}
-	if v := put["meta"].(map[string]any)["version"]; v != `W/"2"` {
-		t.Errorf("after PUT version = %v, want W/\"2\"", v)
+	tag2 := putResp.header.Get("ETag")
+	if v := put["meta"].(map[string]any)["version"]; v != tag2 || tag2 == tag1 {
+		t.Errorf("after PUT version = %v, ETag %s; want a new tag in both (old %s)", v, tag2, tag1)
 	}
 
 	patch := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 		"Operations":[{"op":"replace","path":"displayName","value":"Barbara"}]}`
-	patched := ts.mustSend(t, http.StatusOK, tok, http.MethodPatch, path, patch, "If-Match", `W/"2"`)
+	patched := ts.mustSend(t, http.StatusOK, tok, http.MethodPatch, path, patch, "If-Match", tag2)
 	if patched["displayName"] != "Barbara" {
 		t.Errorf("after PATCH displayName = %v, want Barbara", patched["displayName"])
 	}
@@ -170,12 +176,13 @@ func TestUserLifecycleWithETags(t *testing.T) {
 	if minimal.status != http.StatusNoContent || len(minimal.body) != 0 {
 		t.Errorf("PATCH with return=minimal: status %d, body %q; want 204 and no body", minimal.status, minimal.body)
 	}
-	if got := minimal.header.Get("ETag"); got != `W/"4"` {
-		t.Errorf("PATCH with return=minimal: ETag %q, want W/\"4\"", got)
+	tag4 := minimal.header.Get("ETag")
+	if current := ts.send(t, tok, http.MethodGet, path, "").header.Get("ETag"); tag4 == "" || tag4 != current {
+		t.Errorf("PATCH with return=minimal: ETag %q, want the tag a GET returns next (%q)", tag4, current)
 	}
 
-	checkSCIMError(t, ts.send(t, tok, http.MethodDelete, path, "", "If-Match", `W/"1"`), http.StatusPreconditionFailed, "")
-	if del := ts.send(t, tok, http.MethodDelete, path, "", "If-Match", `W/"4"`); del.status != http.StatusNoContent {
+	checkSCIMError(t, ts.send(t, tok, http.MethodDelete, path, "", "If-Match", tag1), http.StatusPreconditionFailed, "")
+	if del := ts.send(t, tok, http.MethodDelete, path, "", "If-Match", tag4); del.status != http.StatusNoContent {
 		t.Fatalf("delete: status %d, want 204; body %s", del.status, del.body)
 	}
 	checkSCIMError(t, ts.send(t, tok, http.MethodGet, path, ""), http.StatusNotFound, "")
@@ -932,5 +939,31 @@ func TestSearchPathRejectsGet(t *testing.T) {
 		if allow := resp.header.Get("Allow"); allow != http.MethodPost {
 			t.Errorf("GET %s: Allow = %q, want POST", path, allow)
 		}
+	}
+}
+
+// TestUserETagHidesOtherTenants checks that a sandbox's tag of a user does
+// not change when the user's memberships change in another sandbox, which
+// the sandbox must not be able to observe, but does change when the
+// user's data changes in the main account.
+func TestUserETagHidesOtherTenants(t *testing.T) {
+	ts := startTestServer(t, scimserver.Config{})
+	tokenA := ts.newSandbox(t, "sandbox-a")
+	tokenB := ts.newSandbox(t, "sandbox-b")
+	alice := ts.createUser(t, "alice")
+	ts.createGroup(t, tokenA, "/sandboxes/sandbox-a/scim/v2", "Testers", alice)
+
+	pathA := "/sandboxes/sandbox-a/scim/v2/Users/" + alice
+	tag := ts.send(t, tokenA, http.MethodGet, pathA, "").header.Get("ETag")
+
+	ts.createGroup(t, tokenB, "/sandboxes/sandbox-b/scim/v2", "Reviewers", alice)
+	if got := ts.send(t, tokenA, http.MethodGet, pathA, "", "If-None-Match", tag); got.status != http.StatusNotModified {
+		t.Errorf("sandbox-a revalidation after a sandbox-b membership change: status %d, want 304", got.status)
+	}
+
+	ts.mustSend(t, http.StatusOK, ts.mainToken, http.MethodPatch, "/scim/v2/Users/"+alice,
+		`{"Operations":[{"op":"replace","path":"title","value":"Lead"}]}`)
+	if got := ts.send(t, tokenA, http.MethodGet, pathA, "", "If-None-Match", tag); got.status != http.StatusOK {
+		t.Errorf("sandbox-a revalidation after a main-account change: status %d, want 200", got.status)
 	}
 }

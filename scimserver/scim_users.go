@@ -43,10 +43,14 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("get user: %w", err)
 	}
-	if notModified(r, u.Version) {
-		return writeNotModified(w, u.Version)
+	groups, err := s.userGroups(r, t, u.ID)
+	if err != nil {
+		return err
 	}
-	return s.writeUser(w, r, t, http.StatusOK, u, proj)
+	if tag := userETag(u, groups); notModified(r, tag) {
+		return writeNotModified(w, tag)
+	}
+	return s.writeUserWithGroups(w, r, http.StatusOK, u, groups, proj)
 }
 
 func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) error {
@@ -59,7 +63,7 @@ func (s *Server) replaceUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.userVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.userTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -80,7 +84,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.userVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.userTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,11 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("patch user: %w", err)
 	}
 	if preferMinimal(r) {
-		w.Header().Set("ETag", etag(u.Version))
+		groups, err := s.userGroups(r, t, u.ID)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("ETag", userETag(u, groups))
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
@@ -104,7 +112,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	ifVersion, err := ifMatchVersion(r, s.userVersion(r, t, id))
+	ifVersion, err := ifMatchVersion(r, s.userTag(r.Context(), t, id))
 	if err != nil {
 		return err
 	}
@@ -115,36 +123,36 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// userVersion returns a function that reads the user's current version,
-// for an If-Match list of several tags.
-func (s *Server) userVersion(r *http.Request, t *tenants.Tenant, id string) func() (int64, error) {
-	return func() (int64, error) {
-		u, err := s.svc.GetUser(r.Context(), t, id)
-		if err != nil {
-			return 0, fmt.Errorf("get user: %w", err)
-		}
-		return u.Version, nil
+// userGroups returns the tenant's groups of one user.
+func (s *Server) userGroups(r *http.Request, t *tenants.Tenant, id string) ([]storage.GroupRef, error) {
+	byUser, err := s.svc.UserGroups(r.Context(), t, []string{id})
+	if err != nil {
+		return nil, fmt.Errorf("read groups of user: %w", err)
 	}
+	return byUser[id], nil
 }
 
 // writeUser writes the tenant's view of one user with its ETag, and with
-// Location when status is 201.
+// Location when status is 201. A user just created is in no group.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t *tenants.Tenant, status int, u *storage.User, proj *schemas.Projection) error {
-	withGroups := proj.Includes("groups")
 	var groups []storage.GroupRef
-	if withGroups && status != http.StatusCreated {
-		byUser, err := s.svc.UserGroups(r.Context(), t, []string{u.ID})
-		if err != nil {
-			return fmt.Errorf("read groups of user: %w", err)
+	if status != http.StatusCreated {
+		var err error
+		if groups, err = s.userGroups(r, t, u.ID); err != nil {
+			return err
 		}
-		groups = byUser[u.ID]
 	}
+	return s.writeUserWithGroups(w, r, status, u, groups, proj)
+}
+
+// writeUserWithGroups is writeUser with the user's groups already read.
+func (s *Server) writeUserWithGroups(w http.ResponseWriter, r *http.Request, status int, u *storage.User, groups []storage.GroupRef, proj *schemas.Projection) error {
 	base := baseURL(r)
-	w.Header().Set("ETag", etag(u.Version))
+	w.Header().Set("ETag", userETag(u, groups))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", base+"/Users/"+u.ID)
 	}
-	return writeJSON(w, status, proj.Apply(userDocument(base, u, groups, withGroups)))
+	return writeJSON(w, status, proj.Apply(userDocument(base, u, groups, proj.Includes("groups"))))
 }
 
 // patchRequest is a PATCH body (RFC 7644 §3.5.2).

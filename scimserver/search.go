@@ -384,8 +384,8 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 func (s *Server) querySource(ctx context.Context, t *tenants.Tenant, src *listSource, q storage.Query) (items []listItem, total int, more bool, err error) {
 	switch src.rt {
 	case schemas.User:
-		withGroups := src.proj.Includes("groups")
-		page, err := s.svc.QueryUsers(ctx, t, q, withGroups)
+		// Groups are read even when not returned: the version tag covers them.
+		page, err := s.svc.QueryUsers(ctx, t, q, true)
 		if err != nil {
 			return nil, 0, false, fmt.Errorf("query users: %w", err)
 		}
