@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/scimd/scimd/storage"
@@ -251,12 +252,30 @@ func jsonErrorText(err error) string {
 		return "the body is empty"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("syntax error at byte %d", syntax.Offset)
+	case errors.As(err, &typ) && typ.Field == "":
+		return "the body must be a JSON object, not a JSON " + typ.Value
 	case errors.As(err, &typ):
-		return fmt.Sprintf("field %q must be a JSON %s", typ.Field, typ.Type.Kind())
+		return fmt.Sprintf("field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind()))
 	default:
 		// The remaining decoder errors (unknown field, unexpected end)
 		// name a field or position, never a value.
 		return err.Error()
+	}
+}
+
+// jsonKind names a Go kind as the JSON type that decodes into it.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	default:
+		return "number"
 	}
 }
 

@@ -237,3 +237,37 @@ func TestAdminInvitation(t *testing.T) {
 		})
 	}
 }
+
+func TestAdminBodyErrors(t *testing.T) {
+	l := newLiveServer(t)
+	tests := []struct {
+		name, body, detail string
+	}{
+		{"array", `[]`, "must be a JSON object, not a JSON array"},
+		{"wrong field type", `{"id": 7}`, `must be a JSON string`},
+		{"unknown field", `{"id": "x", "colour": "red"}`, "unknown field"},
+		{"empty", ``, "the body is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := l.do(t, "POST", "/admin/v1/sandboxes", adminAuth, tt.body)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; body %s", rec.Code, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), tt.detail) {
+				t.Errorf("body %s, want detail containing %q", rec.Body, tt.detail)
+			}
+		})
+	}
+}
+
+func TestAdminSandboxDefaultDisplayName(t *testing.T) {
+	l := newLiveServer(t)
+	rec := l.do(t, "POST", "/admin/v1/sandboxes", adminAuth, `{"id": "nodn"}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create = %d %s, want 201", rec.Code, rec.Body)
+	}
+	if got := decodeJSON[sandboxJSON](t, rec.Body.Bytes()).DisplayName; got != "nodn" {
+		t.Errorf("displayName = %q, want the id nodn", got)
+	}
+}

@@ -68,6 +68,9 @@ func (s *Service) CreateSandbox(ctx context.Context, id, displayName string) (*s
 	if err != nil {
 		return nil, err
 	}
+	if strings.TrimSpace(displayName) == "" {
+		displayName = id
+	}
 
 	sb := &storage.Sandbox{ID: id, Key: key, DisplayName: displayName, Created: s.now()}
 	err = s.store.CreateSandbox(ctx, sb)
@@ -156,7 +159,12 @@ func (s *Service) Invite(ctx context.Context, sandboxID, userName string, groups
 	}
 
 	for _, g := range targets {
-		if err := s.addMember(ctx, t, g.ID, user.ID); err != nil {
+		err := s.addMember(ctx, t, g.ID, user.ID)
+		if errors.Is(err, storage.ErrMemberNotFound) {
+			// The user was deleted after it was looked up.
+			return nil, notFound("user", userName)
+		}
+		if err != nil {
 			// NOTE: the store has no transaction across groups, so
 			// memberships added to earlier groups stay when a later group
 			// fails (for example because it was deleted meanwhile).
