@@ -32,6 +32,9 @@ var (
 	ErrMemberNotFound = errors.New("member not found")
 	// ErrInvalidCursor: a Query.After value that the backend cannot use.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrTenantNotFound: the tenant key names no live sandbox, because the
+	// sandbox never existed or was deleted.
+	ErrTenantNotFound = errors.New("tenant not found")
 )
 
 // MemberNotFoundError names the user id that a membership change referred
@@ -205,8 +208,13 @@ type Store interface {
 	// CreateGroup stores a new group with g.ID set by the caller and
 	// Version 1, and makes members its members. It returns
 	// ErrAlreadyExists if the tenant has a group with the same
-	// displayName (case-insensitive) and a *MemberNotFoundError if a
-	// member does not exist; in both cases nothing is stored.
+	// displayName (case-insensitive), and a *MemberNotFoundError if a
+	// member does not exist. It returns ErrTenantNotFound if g.Tenant is
+	// not MainTenant and no sandbox has that key. After an error nothing
+	// is stored. When DeleteSandbox runs at the same time, either it
+	// removes the new group too or CreateGroup fails. Only a backend
+	// without transactions that stops half-way may leave an unreachable
+	// group.
 	CreateGroup(ctx context.Context, g *Group, members []string) error
 	// GetGroup returns ErrNotFound for an id unknown in the tenant.
 	GetGroup(ctx context.Context, tenant, id string) (*Group, error)
@@ -239,7 +247,11 @@ type Store interface {
 	// which a later DeleteSandbox of any sandbox does not need to see.
 	DeleteSandbox(ctx context.Context, id string) error
 
-	// CreateCredential returns ErrAlreadyExists for a duplicate id or hash.
+	// CreateCredential returns ErrAlreadyExists for a duplicate id or
+	// hash. It returns ErrTenantNotFound if c.Tenant is neither
+	// MainTenant nor AdminTenant and no sandbox has that key. After an
+	// error nothing is stored. It behaves as CreateGroup when
+	// DeleteSandbox runs at the same time.
 	CreateCredential(ctx context.Context, c *Credential) error
 	// CredentialByHash returns ErrNotFound when no credential has the hash.
 	CredentialByHash(ctx context.Context, hash []byte) (*Credential, error)

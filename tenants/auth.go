@@ -135,7 +135,12 @@ func (s *Service) IssueCredential(ctx context.Context, tenantID, description str
 		Created:     s.now(),
 		Hash:        hashToken(token),
 	}
-	if err := s.store.CreateCredential(ctx, c); err != nil {
+	err = s.store.CreateCredential(ctx, c)
+	if errors.Is(err, storage.ErrTenantNotFound) {
+		// The sandbox was deleted since tenantKey looked it up.
+		return nil, notFound("sandbox", tenantID)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("create credential for tenant %q: %w", tenantID, err)
 	}
 	return &IssuedCredential{Credential: withoutHash(c), TenantID: tenantID, Token: token}, nil

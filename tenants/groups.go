@@ -39,6 +39,11 @@ func (s *Service) CreateGroup(ctx context.Context, t *Tenant, body map[string]an
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		return nil, displayNameTaken(t, g.DisplayName())
 	}
+	if errors.Is(err, storage.ErrTenantNotFound) {
+		// The sandbox was deleted after the request resolved it, and its
+		// credentials with it: the caller's credential is now unknown.
+		return nil, errUnauthorized()
+	}
 	if err != nil {
 		return nil, wrap("create group", memberError(err))
 	}

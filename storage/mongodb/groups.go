@@ -45,13 +45,21 @@ func groupKey(tenant, id string) bson.D {
 	return bson.D{{Key: "tenant", Value: tenant}, {Key: "_id", Value: id}}
 }
 
-// CreateGroup checks that every member exists, then inserts the group and
-// its memberships. Without a transaction a failure after the group insert
-// leaves the group with part of its members.
+// CreateGroup checks that the sandbox, if any, and every member exist,
+// then inserts the group and its memberships (see claimSandbox and
+// recheckSandbox for a concurrent DeleteSandbox). Without a transaction a
+// failure after the group insert leaves the group with part of its
+// members.
 func (s *Store) CreateGroup(ctx context.Context, g *storage.Group, members []string) error {
 	op := fmt.Sprintf("create group %q", g.DisplayName())
 	g.Version = 1
+	inSandbox := g.Tenant != storage.MainTenant
 	err := s.inTransaction(ctx, func(ctx context.Context) error {
+		if inSandbox {
+			if err := s.claimSandbox(ctx, g.Tenant); err != nil {
+				return err
+			}
+		}
 		if err := s.checkUsersExist(ctx, members); err != nil {
 			return err
 		}
@@ -62,6 +70,9 @@ func (s *Store) CreateGroup(ctx context.Context, g *storage.Group, members []str
 	})
 	// NOTE: without transactions a failure here leaves the group with
 	// part of its members; the caller sees the error and may retry.
+	if err == nil && inSandbox && !s.transactions {
+		err = s.recheckSandbox(ctx, g.Tenant)
+	}
 	return translate(op, err)
 }
 

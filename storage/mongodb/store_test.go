@@ -27,6 +27,7 @@ func backendTests(t *testing.T, open func(*testing.T) storage.Store, ferret bool
 	t.Run("sort missing last", func(t *testing.T) { testSortMissing(t, open(t)) })
 	t.Run("memberships", func(t *testing.T) { testMemberships(t, open(t)) })
 	t.Run("sandbox cascade", func(t *testing.T) { testSandboxCascade(t, open(t)) })
+	t.Run("sandbox recheck", func(t *testing.T) { testSandboxRecheck(t, open(t).(*Store)) })
 	t.Run("tenant listing", func(t *testing.T) { testTenantListing(t, open(t).(*Store)) })
 	t.Run("group members by filter", func(t *testing.T) { testGroupMembersFilter(t, open(t)) })
 	t.Run("tenant listing repair", func(t *testing.T) { testTenantListingRepair(t, open(t).(*Store)) })
@@ -206,6 +207,7 @@ func testMemberships(t *testing.T, s storage.Store) {
 	for _, id := range []string{"u1", "u2", "u3"} {
 		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
 	}
+	mustCreateSandbox(t, s, "sb")
 	g := &storage.Group{ID: "g", Tenant: "sb", Attributes: map[string]any{"displayName": "G"}}
 	err := s.CreateGroup(ctx, g, []string{"u1", "missing"})
 	var missing *storage.MemberNotFoundError
@@ -301,6 +303,65 @@ func testSandboxCascade(t *testing.T, s storage.Store) {
 	}
 }
 
+// testSandboxRecheck plays a DeleteSandbox whose cascade ran before a
+// group and a credential were written without a transaction. The test
+// deletes only the sandbox record, and recheckSandbox must then report
+// the sandbox gone and delete everything written under its key.
+func testSandboxRecheck(t *testing.T, s *Store) {
+	ctx := context.Background()
+	mustCreateUser(t, s, "u", map[string]any{"userName": "u"})
+	mustCreateSandbox(t, s, "k")
+	mustCreateGroup(t, s, "k", "g", "u")
+	c := &storage.Credential{ID: "c", Tenant: "k", Created: t0, Hash: []byte{4, 5, 6}}
+	if err := s.CreateCredential(ctx, c); err != nil {
+		t.Fatalf("create credential: %v", err)
+	}
+	if err := s.recheckSandbox(ctx, "k"); err != nil {
+		t.Fatalf("recheck of a live sandbox: %v", err)
+	}
+	if got := tenantUserIDs(t, s, "k"); !slices.Equal(got, []string{"u"}) {
+		t.Fatalf("users of the live sandbox: got %v, want [u]", got)
+	}
+
+	if _, err := s.sandboxes.DeleteOne(ctx, bson.D{{Key: "_id", Value: "sb-k"}}); err != nil {
+		t.Fatalf("delete sandbox record: %v", err)
+	}
+	before, err := s.GetUser(ctx, "u")
+	if err != nil {
+		t.Fatalf("get user: %v", err)
+	}
+	if err := s.recheckSandbox(ctx, "k"); !errors.Is(err, storage.ErrTenantNotFound) {
+		t.Fatalf("recheck of a deleted sandbox: got %v, want ErrTenantNotFound", err)
+	}
+
+	if _, err := s.GetGroup(ctx, "k", "g"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("group after recheck: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.CredentialByHash(ctx, c.Hash); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("credential after recheck: got %v, want ErrNotFound", err)
+	}
+	n, err := s.memberships.CountDocuments(ctx, bson.D{{Key: "tenant", Value: "k"}})
+	if err != nil {
+		t.Fatalf("count memberships: %v", err)
+	}
+	if n != 0 {
+		t.Errorf("memberships after recheck: got %d, want 0", n)
+	}
+	if got := counters(t, s, "k"); len(got) != 0 {
+		t.Errorf("counters after recheck: got %v, want none", got)
+	}
+	if got := tenantUserIDs(t, s, "k"); len(got) != 0 {
+		t.Errorf("users after recheck: got %v, want none", got)
+	}
+	after, err := s.GetUser(ctx, "u")
+	if err != nil {
+		t.Fatalf("get user after recheck: %v", err)
+	}
+	if after.Version <= before.Version {
+		t.Errorf("user version after recheck: got %d, want more than %d", after.Version, before.Version)
+	}
+}
+
 // tenantUserIDs lists the ids of the tenant's users, one per page to
 // follow the cursor, and checks that the sorted listing has the same
 // users.
@@ -373,6 +434,16 @@ func setMembers(t *testing.T, s storage.Store, tenant, group string, change stor
 	})
 	if err != nil {
 		t.Fatalf("update members of %s: %v", group, err)
+	}
+}
+
+// mustCreateSandbox creates a sandbox with the key, so that groups can be
+// created under it; its id is "sb-" and the key.
+func mustCreateSandbox(t *testing.T, s storage.Store, key string) {
+	t.Helper()
+	sb := &storage.Sandbox{ID: "sb-" + key, Key: key, Created: t0}
+	if err := s.CreateSandbox(context.Background(), sb); err != nil {
+		t.Fatalf("create sandbox %s: %v", sb.ID, err)
 	}
 }
 
@@ -467,6 +538,7 @@ func testTenantListing(t *testing.T, s *Store) {
 func testTenantListingRepair(t *testing.T, s *Store) {
 	ctx := context.Background()
 	mustCreateUser(t, s, "u", map[string]any{"userName": "u"})
+	mustCreateSandbox(t, s, "k")
 	mustCreateGroup(t, s, "k", "g1", "u")
 	mustCreateGroup(t, s, "k", "g2", "u")
 	_, err := s.tenantUsers.UpdateOne(ctx, tenantUser{"k", "u"}.filter(),
@@ -496,6 +568,8 @@ func testGroupMembersFilter(t *testing.T, s storage.Store) {
 	for _, id := range []string{"u1", "u2", "u3", "u4"} {
 		mustCreateUser(t, s, id, map[string]any{"userName": "name-" + id})
 	}
+	mustCreateSandbox(t, s, "k")
+	mustCreateSandbox(t, s, "other")
 	mustCreateGroup(t, s, "k", "g", "u4", "u1", "u3")
 	mustCreateGroup(t, s, "other", "h", "u2")
 	if err := s.DeleteUser(ctx, "u3"); err != nil {
@@ -624,6 +698,7 @@ func testUserVersionBatches(t *testing.T, s *Store) {
 		t.Fatalf("insert users: %v", err)
 	}
 
+	mustCreateSandbox(t, s, "k")
 	mustCreateGroup(t, s, "k", "g", ids...)
 	checkUserVersions(t, s, "create group", len(ids), 2)
 	if err := s.DeleteGroup(ctx, "k", "g"); err != nil {

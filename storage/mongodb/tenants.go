@@ -2,6 +2,7 @@ package mongodb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,18 +71,83 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 	if err != nil {
 		return translate(op, err)
 	}
-	byTenant := bson.D{{Key: "tenant", Value: d.Key}}
+	return translate(op, s.deleteTenantData(ctx, d.Key))
+}
+
+// deleteTenantData deletes the groups, memberships, membership counters
+// and credentials stored under a tenant key that no sandbox has any more,
+// and removes the key from the users.
+func (s *Store) deleteTenantData(ctx context.Context, key string) error {
+	byTenant := bson.D{{Key: "tenant", Value: key}}
 	for _, c := range []*mongo.Collection{s.credentials, s.memberships, s.groups, s.tenantUsers} {
 		if _, err := c.DeleteMany(ctx, byTenant); err != nil {
-			return translate(op, err)
+			return err
 		}
 	}
-	_, err = s.users.UpdateMany(ctx, bson.D{{Key: fieldTenants, Value: d.Key}},
+	_, err := s.users.UpdateMany(ctx, bson.D{{Key: fieldTenants, Value: key}},
 		bson.D{
-			{Key: "$pull", Value: bson.D{{Key: fieldTenants, Value: d.Key}}},
+			{Key: "$pull", Value: bson.D{{Key: fieldTenants, Value: key}}},
 			{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}},
 		})
-	return translate(op, err)
+	return err
+}
+
+// fieldSandboxWrites counts on a sandbox document the transactions that
+// wrote a group or credential of the sandbox; see claimSandbox.
+const fieldSandboxWrites = "writes"
+
+// claimSandbox returns ErrTenantNotFound unless a sandbox has the key. In
+// a transaction it also increments the sandbox's write counter, because
+// a read alone would not conflict with DeleteSandbox. With the write, a
+// delete committed after the transaction's snapshot causes a write
+// conflict, so the transaction retries and then finds no sandbox. A
+// delete that comes later waits until the transaction commits, and then
+// its cascade removes the transaction's writes too.
+//
+// The price is that concurrent creations in one sandbox conflict with
+// each other as well, and WithTransaction retries them one after another.
+func (s *Store) claimSandbox(ctx context.Context, key string) error {
+	byKey := bson.D{{Key: "key", Value: key}}
+	if s.transactions {
+		res, err := s.sandboxes.UpdateOne(ctx, byKey,
+			bson.D{{Key: "$inc", Value: bson.D{{Key: fieldSandboxWrites, Value: 1}}}})
+		if err != nil {
+			return err
+		}
+		if res.MatchedCount == 0 {
+			return storage.ErrTenantNotFound
+		}
+		return nil
+	}
+	idOnly := options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})
+	err := s.sandboxes.FindOne(ctx, byKey, idOnly).Err()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return storage.ErrTenantNotFound
+	}
+	return err
+}
+
+// recheckSandbox runs after a write under the sandbox key without a
+// transaction. A sandbox still there means DeleteSandbox has not deleted
+// its record yet, so it will delete the write with the rest. A sandbox
+// gone may have been deleted before the write landed, so recheckSandbox
+// deletes everything under the key, as DeleteSandbox does, and returns
+// ErrTenantNotFound.
+//
+// NOTE: without transactions, a process that stops, or a store that
+// fails, between the write and the end of this cleanup leaves records
+// under the dead key; they are unreachable but stay stored.
+func (s *Store) recheckSandbox(ctx context.Context, key string) error {
+	// The write is done: finish the check even if the caller gives up.
+	ctx = context.WithoutCancel(ctx)
+	err := s.claimSandbox(ctx, key)
+	if !errors.Is(err, storage.ErrTenantNotFound) {
+		return err
+	}
+	if err := s.deleteTenantData(ctx, key); err != nil {
+		return fmt.Errorf("delete writes to deleted sandbox: %w", err)
+	}
+	return storage.ErrTenantNotFound
 }
 
 type credentialDoc struct {
@@ -98,11 +164,25 @@ func (d *credentialDoc) credential() *storage.Credential {
 	}
 }
 
-// CreateCredential inserts the credential; its id and hash are unique.
+// CreateCredential inserts the credential; its id and hash are unique. A
+// credential of a sandbox is inserted only while the sandbox exists (see
+// claimSandbox and recheckSandbox).
 func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential) error {
-	_, err := s.credentials.InsertOne(ctx, credentialDoc{
-		ID: c.ID, Tenant: c.Tenant, Description: c.Description, Created: c.Created, Hash: c.Hash,
+	inSandbox := c.Tenant != storage.MainTenant && c.Tenant != storage.AdminTenant
+	err := s.inTransaction(ctx, func(ctx context.Context) error {
+		if inSandbox {
+			if err := s.claimSandbox(ctx, c.Tenant); err != nil {
+				return err
+			}
+		}
+		_, err := s.credentials.InsertOne(ctx, credentialDoc{
+			ID: c.ID, Tenant: c.Tenant, Description: c.Description, Created: c.Created, Hash: c.Hash,
+		})
+		return err
 	})
+	if err == nil && inSandbox && !s.transactions {
+		err = s.recheckSandbox(ctx, c.Tenant)
+	}
 	return translate(fmt.Sprintf("create credential %q", c.ID), err)
 }
 

@@ -31,13 +31,19 @@ func scanGroup(row interface{ Scan(...any) error }) (*storage.Group, error) {
 	return &g, nil
 }
 
-// CreateGroup stores a new group and its members in one transaction.
+// CreateGroup stores a new group and its members in one transaction,
+// which also checks that the tenant is live.
 func (s *Store) CreateGroup(ctx context.Context, g *storage.Group, members []string) error {
 	doc, err := encodeDoc(g.Attributes)
 	if err != nil {
 		return fmt.Errorf("create group %q: %w", g.ID, err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if g.Tenant != storage.MainTenant {
+			if err := s.checkSandboxKey(ctx, tx, g.Tenant); err != nil {
+				return err
+			}
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO groups
 			(id, tenant, display_name, display_name_norm, attrs, created, last_modified, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -96,9 +97,27 @@ func (s *Store) DeleteSandbox(ctx context.Context, id string) error {
 	return nil
 }
 
-// CreateCredential stores a new credential.
+// checkSandboxKey returns ErrTenantNotFound unless a sandbox has the key.
+// Run inside the write transaction, the check and the write that follows
+// are serialised with DeleteSandbox by the single writer.
+func (s *Store) checkSandboxKey(ctx context.Context, tx *sql.Tx, key string) error {
+	var one int
+	err := s.queryRow(ctx, tx, `SELECT 1 FROM sandboxes WHERE key = ?`, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return storage.ErrTenantNotFound
+	}
+	return translate(err)
+}
+
+// CreateCredential stores a new credential after checking, in the same
+// transaction, that its tenant is live.
 func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if c.Tenant != storage.MainTenant && c.Tenant != storage.AdminTenant {
+			if err := s.checkSandboxKey(ctx, tx, c.Tenant); err != nil {
+				return err
+			}
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO credentials (id, tenant, description, created, hash)
 			VALUES (?, ?, ?, ?, ?)`, c.ID, c.Tenant, c.Description, c.Created.UnixNano(), c.Hash)
 		return err

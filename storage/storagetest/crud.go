@@ -170,6 +170,7 @@ func testGroupCreateGet(t *testing.T, s storage.Store) {
 }
 
 func testGroupTenantIsolation(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
 	mustCreateGroup(t, s, newGroup("g1", "sbkey", "Admins", base, nil), "u1")
 
@@ -201,6 +202,7 @@ func testGroupTenantIsolation(t *testing.T, s storage.Store) {
 }
 
 func testGroupDisplayNameUnique(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
 	mustCreateGroup(t, s, newGroup("g1", storage.MainTenant, "Admins", base, nil))
 	err := s.CreateGroup(ctx(t), newGroup("g2", storage.MainTenant, "ADMINS", base, nil), nil)
 	wantErr(t, "CreateGroup with a taken displayName", err, storage.ErrAlreadyExists)
@@ -367,6 +369,7 @@ func testGroupDelete(t *testing.T, s storage.Store) {
 }
 
 func testUserGroups(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
 	for _, id := range []string{"u1", "u2", "u3"} {
 		mustCreateUser(t, s, newUser(id, "name-"+id, base, nil))
 	}
@@ -400,6 +403,7 @@ func testUserGroups(t *testing.T, s storage.Store) {
 // memberships changes the user's version, since each tenant's view of
 // the user lists its groups and an ETag must not stay the same.
 func testUserVersionFollowsMemberships(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
 	mustCreateUser(t, s, newUser("u2", "jsmith", base, nil))
 	version := func(id string) int64 {
@@ -488,6 +492,8 @@ func cmpEmptyMap() cmp.Option {
 }
 
 func testRemoveUserFromTenant(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
+	mustCreateSandbox(t, s, "otherkey")
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
 	mustCreateUser(t, s, newUser("u2", "jsmith", base, nil))
 	mustCreateGroup(t, s, newGroup("s1", "sbkey", "One", base, nil), "u1", "u2")
@@ -532,6 +538,7 @@ func testRemoveUserFromTenant(t *testing.T, s storage.Store) {
 }
 
 func testDeleteUserCascade(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
 	mustCreateUser(t, s, newUser("u2", "jsmith", base, nil))
 	mustCreateGroup(t, s, newGroup("m1", storage.MainTenant, "Main", base, nil), "u1", "u2")
@@ -675,6 +682,68 @@ func testDeleteSandboxCascade(t *testing.T, s storage.Store) {
 	}
 	if gp.Total != 0 {
 		t.Errorf("recreated sandbox has %d groups, want 0", gp.Total)
+	}
+}
+
+// testCreateInDeletedSandbox checks that a group or credential written
+// with the key of a deleted sandbox, as by a request that resolved the
+// sandbox just before the delete, is rejected and leaves nothing behind.
+func testCreateInDeletedSandbox(t *testing.T, s storage.Store) {
+	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
+	mustCreateSandbox(t, s, "k-gone")
+	if err := s.DeleteSandbox(ctx(t), "sb-k-gone"); err != nil {
+		t.Fatalf("DeleteSandbox: %v", err)
+	}
+
+	err := s.CreateGroup(ctx(t), newGroup("g1", "k-gone", "Admins", base, nil), []string{"u1"})
+	wantErr(t, "CreateGroup in a deleted sandbox", err, storage.ErrTenantNotFound)
+	err = s.CreateGroup(ctx(t), newGroup("g2", "k-never", "Admins", base, nil), nil)
+	wantErr(t, "CreateGroup in an unknown tenant", err, storage.ErrTenantNotFound)
+	gone := &storage.Credential{ID: "c-gone", Tenant: "k-gone", Created: base, Hash: []byte("hash-gone")}
+	err = s.CreateCredential(ctx(t), gone)
+	wantErr(t, "CreateCredential in a deleted sandbox", err, storage.ErrTenantNotFound)
+
+	page, err := s.QueryGroups(ctx(t), "k-gone", storage.Query{Limit: 10, Count: true})
+	if err != nil {
+		t.Fatalf("QueryGroups: %v", err)
+	}
+	if len(page.Items) != 0 || page.Total != 0 {
+		t.Errorf("groups of a deleted sandbox: %d (total %d), want 0", len(page.Items), page.Total)
+	}
+	groups, err := s.UserGroups(ctx(t), "k-gone", []string{"u1"})
+	if err != nil {
+		t.Fatalf("UserGroups: %v", err)
+	}
+	if len(groups["u1"]) != 0 {
+		t.Errorf("UserGroups of a deleted sandbox = %v, want none", groups["u1"])
+	}
+	users, err := s.QueryUsers(ctx(t), "k-gone", storage.Query{Limit: 10, Count: true})
+	if err != nil {
+		t.Fatalf("QueryUsers: %v", err)
+	}
+	if len(users.Items) != 0 || users.Total != 0 {
+		t.Errorf("users of a deleted sandbox: %d (total %d), want 0", len(users.Items), users.Total)
+	}
+	_, err = s.CredentialByHash(ctx(t), gone.Hash)
+	wantErr(t, "CredentialByHash of a rejected credential", err, storage.ErrNotFound)
+	u, err := s.GetUser(ctx(t), "u1")
+	if err != nil {
+		t.Fatalf("GetUser: %v", err)
+	}
+	if u.Version != 1 {
+		t.Errorf("user version after a rejected CreateGroup = %d, want 1", u.Version)
+	}
+
+	// The main account and the administrators have no sandbox record.
+	mustCreateGroup(t, s, newGroup("m1", storage.MainTenant, "Admins", base, nil), "u1")
+	creds := []*storage.Credential{
+		{ID: "c-main", Tenant: storage.MainTenant, Created: base, Hash: []byte("hash-main")},
+		{ID: "c-admin", Tenant: storage.AdminTenant, Created: base, Hash: []byte("hash-admin")},
+	}
+	for _, c := range creds {
+		if err := s.CreateCredential(ctx(t), c); err != nil {
+			t.Errorf("CreateCredential(%q): %v", c.ID, err)
+		}
 	}
 }
 

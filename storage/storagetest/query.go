@@ -72,6 +72,7 @@ func createDataset(t *testing.T, s storage.Store) {
 		{newGroup("g4", storage.MainTenant, "Others", date("2024-04-01T00:00:00Z"), nil), []string{"u3"}},
 		{newGroup("s1", "sbkey", "Admins", date("2024-05-01T00:00:00Z"), nil), []string{"u3", "u4"}},
 	}
+	mustCreateSandbox(t, s, "sbkey")
 	for _, g := range groups {
 		mustCreateGroup(t, s, g.g, g.members...)
 	}

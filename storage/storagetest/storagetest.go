@@ -66,6 +66,7 @@ func tests() []test {
 		{name: "DeleteUserCascade", fn: testDeleteUserCascade},
 		{name: "Sandboxes", fn: testSandboxes},
 		{name: "DeleteSandboxCascade", fn: testDeleteSandboxCascade},
+		{name: "CreateInDeletedSandbox", fn: testCreateInDeletedSandbox},
 		{name: "Credentials", fn: testCredentials},
 		{name: "UserFilters", fn: testUserFilters},
 		{name: "UserFiltersTyped", fn: testUserFiltersTyped},
@@ -118,6 +119,16 @@ func mustCreateUser(t *testing.T, s storage.Store, u *storage.User) {
 	t.Helper()
 	if err := s.CreateUser(ctx(t), u); err != nil {
 		t.Fatalf("CreateUser(%q): %v", u.ID, err)
+	}
+}
+
+// mustCreateSandbox creates a sandbox with the tenant key and the id
+// "sb-" plus the key, so that groups and credentials can use the key.
+func mustCreateSandbox(t *testing.T, s storage.Store, key string) {
+	t.Helper()
+	sb := &storage.Sandbox{ID: "sb-" + key, Key: key, DisplayName: key, Created: base}
+	if err := s.CreateSandbox(ctx(t), sb); err != nil {
+		t.Fatalf("CreateSandbox(%q): %v", sb.ID, err)
 	}
 }
 
