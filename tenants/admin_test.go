@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -409,5 +410,36 @@ func TestReplaceUserKeepsPassword(t *testing.T) {
 	hash, _ := replaced.Attributes["password"].(string)
 	if !schemas.VerifyPassword(hash, "correct horse battery staple") {
 		t.Errorf("password after PUT without password: hash %q no longer verifies", hash)
+	}
+}
+
+func TestRevokeLastAdminCredential(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	first, err := s.IssueCredential(ctx, "admin", "first")
+	if err != nil {
+		t.Fatalf("IssueCredential: %v", err)
+	}
+
+	err = s.RevokeCredential(ctx, first.Credential.ID)
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("revoke the only admin credential: got %v, want ErrInvalid", err)
+	}
+	if _, err := s.Authenticate(ctx, nil, first.Token); err != nil {
+		t.Errorf("the only admin credential stopped working after a refused revocation: %v", err)
+	}
+
+	second, err := s.IssueCredential(ctx, "admin", "second")
+	if err != nil {
+		t.Fatalf("IssueCredential: %v", err)
+	}
+	if err := s.RevokeCredential(ctx, first.Credential.ID); err != nil {
+		t.Fatalf("revoke one of two admin credentials: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, nil, first.Token); !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("revoked admin credential: got %v, want ErrUnauthorized", err)
+	}
+	if _, err := s.Authenticate(ctx, nil, second.Token); err != nil {
+		t.Errorf("remaining admin credential: %v", err)
 	}
 }

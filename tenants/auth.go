@@ -188,8 +188,31 @@ func (s *Service) ListCredentials(ctx context.Context) ([]CredentialInfo, error)
 
 // RevokeCredential deletes the credential; it authenticates nothing from
 // the moment this returns.
+//
+// The last admin credential cannot be revoked, so that an operator cannot
+// lock the admin API by mistake; two revocations racing for the last two
+// admin credentials can still both succeed, and a restart then creates a
+// new admin credential as on a first start.
 func (s *Service) RevokeCredential(ctx context.Context, id string) error {
-	err := s.store.DeleteCredential(ctx, id)
+	creds, err := s.store.ListCredentials(ctx)
+	if err != nil {
+		return fmt.Errorf("list credentials: %w", err)
+	}
+	admins, target := 0, -1
+	for i, c := range creds {
+		if c.Tenant == storage.AdminTenant {
+			admins++
+		}
+		if c.ID == id {
+			target = i
+		}
+	}
+	if target >= 0 && creds[target].Tenant == storage.AdminTenant && admins == 1 {
+		return invalid("invalidValue",
+			"credential %q is the last admin credential: issue another admin credential before revoking it", id)
+	}
+
+	err = s.store.DeleteCredential(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return notFound("credential", id)
 	}
