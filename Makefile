@@ -8,6 +8,10 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 TEST_FLAGS  ?=
 # Per-package limit of `go test`; the conformance suites drive a live server.
 TEST_TIMEOUT ?= 30m
+# Packages run a second time under the race detector. The MongoDB backend
+# is left out: its tests run against FerretDB with one writer, and
+# in-process FerretDB under the detector takes many minutes.
+RACE_PKGS   ?= ./schemas ./tenants ./scimserver ./storage/sqlite
 # newman runs Microsoft's Postman collection in the conformance tests. It is
 # installed into the git-ignored .ci/node_modules, pinned to this version.
 NPM            ?= npm
@@ -37,6 +41,7 @@ build:
 
 test: $(NEWMAN_BIN)
 	$(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	$(GO) test -race -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) $(RACE_PKGS)
 
 $(NEWMAN_BIN):
 	$(NPM) install --prefix .ci --no-save --no-audit --no-fund newman@$(NEWMAN_VERSION)
