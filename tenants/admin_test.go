@@ -443,3 +443,44 @@ func TestRevokeLastAdminCredential(t *testing.T) {
 		t.Errorf("remaining admin credential: %v", err)
 	}
 }
+
+func TestConfiguredAdminSecretRotation(t *testing.T) {
+	s := newTestService(t)
+	ctx := context.Background()
+	bootstrap, err := s.EnsureAdminCredential(ctx, "")
+	if err != nil {
+		t.Fatalf("first start: %v", err)
+	}
+	issued, err := s.IssueCredential(ctx, "admin", "operator laptop")
+	if err != nil {
+		t.Fatalf("IssueCredential: %v", err)
+	}
+	oldSecret := strings.Repeat("a", 40)
+	newSecret := strings.Repeat("b", 40)
+	if _, err := s.EnsureAdminCredential(ctx, oldSecret); err != nil {
+		t.Fatalf("start with a configured secret: %v", err)
+	}
+	if _, err := s.EnsureAdminCredential(ctx, newSecret); err != nil {
+		t.Fatalf("start with a rotated secret: %v", err)
+	}
+
+	tests := []struct {
+		name  string
+		token string
+		works bool
+	}{
+		{"first-start credential", bootstrap, false},
+		{"earlier configured secret", oldSecret, false},
+		{"configured secret", newSecret, true},
+		{"credential issued through the API", issued.Token, true},
+	}
+	for _, tt := range tests {
+		_, err := s.Authenticate(ctx, nil, tt.token)
+		if tt.works && err != nil {
+			t.Errorf("%s: %v, want it to authenticate", tt.name, err)
+		}
+		if !tt.works && !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("%s: got %v, want ErrUnauthorized", tt.name, err)
+		}
+	}
+}

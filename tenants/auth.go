@@ -241,14 +241,50 @@ func (s *Service) EnsureAdminCredential(ctx context.Context, configured string) 
 	}
 	// NOTE: replicas starting together against an empty store may each
 	// create an admin credential; every one of them is valid.
-	issued, err := s.IssueCredential(ctx, storage.AdminTenant, "created at first start")
+	issued, err := s.IssueCredential(ctx, storage.AdminTenant, bootstrapAdminDescription)
 	if err != nil {
 		return "", fmt.Errorf("create admin credential: %w", err)
 	}
 	return issued.Token, nil
 }
 
+// Descriptions of the admin credentials that scimd manages itself, as
+// opposed to admin credentials issued through the admin API.
+const (
+	bootstrapAdminDescription  = "created at first start"
+	configuredAdminDescription = "configured admin credential"
+)
+
+// storeConfiguredAdmin makes the configured secret an admin credential and
+// revokes the admin credentials that scimd created for an earlier
+// configured secret or at first start, so that rotating the configured
+// secret (after a leak, say) stops the old one from working. Admin
+// credentials issued through the admin API stay.
 func (s *Service) storeConfiguredAdmin(ctx context.Context, secret string) error {
+	if err := s.addConfiguredAdmin(ctx, secret); err != nil {
+		return err
+	}
+	creds, err := s.store.ListCredentials(ctx)
+	if err != nil {
+		return fmt.Errorf("list credentials: %w", err)
+	}
+	hash := hashToken(secret)
+	for _, c := range creds {
+		managed := c.Description == configuredAdminDescription || c.Description == bootstrapAdminDescription
+		if c.Tenant != storage.AdminTenant || !managed || subtle.ConstantTimeCompare(c.Hash, hash) == 1 {
+			continue
+		}
+		err := s.store.DeleteCredential(ctx, c.ID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("revoke earlier admin credential %q: %w", c.ID, err)
+		}
+		s.logger.InfoContext(ctx, "revoked an earlier admin credential replaced by the configured secret",
+			"credential_id", c.ID, "description", c.Description)
+	}
+	return nil
+}
+
+func (s *Service) addConfiguredAdmin(ctx context.Context, secret string) error {
 	hash := hashToken(secret)
 	existing, err := s.store.CredentialByHash(ctx, hash)
 	switch {
@@ -264,7 +300,7 @@ func (s *Service) storeConfiguredAdmin(ctx context.Context, secret string) error
 	c := &storage.Credential{
 		ID:          s.newID(),
 		Tenant:      storage.AdminTenant,
-		Description: "configured admin credential",
+		Description: configuredAdminDescription,
 		Created:     s.now(),
 		Hash:        hash,
 	}
