@@ -95,12 +95,21 @@ type pendingPassword string
 // pendingPassword replaced by its hash. Maps and lists are changed in
 // place.
 func hashPending(v any) (any, error) {
+	return hashPendingWith(v, nil)
+}
+
+// hashPendingWith is hashPending that takes hashes from hashes (which may
+// be nil) before computing one.
+func hashPendingWith(v any, hashes *PasswordHashes) (any, error) {
 	switch v := v.(type) {
 	case pendingPassword:
+		if hash, ok := hashes.lookup(string(v)); ok {
+			return hash, nil
+		}
 		return hashPassword(string(v))
 	case map[string]any:
 		for k, e := range v {
-			hashed, err := hashPending(e)
+			hashed, err := hashPendingWith(e, hashes)
 			if err != nil {
 				return nil, err
 			}
@@ -108,7 +117,7 @@ func hashPending(v any) (any, error) {
 		}
 	case []any:
 		for i, e := range v {
-			hashed, err := hashPending(e)
+			hashed, err := hashPendingWith(e, hashes)
 			if err != nil {
 				return nil, err
 			}
@@ -116,4 +125,47 @@ func hashPending(v any) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// PasswordHashes holds password hashes made before a PATCH is applied, by
+// HashPatchPasswords, for ApplyPatchHashed. A nil *PasswordHashes holds
+// none.
+type PasswordHashes struct {
+	byPlain map[string]string
+}
+
+func (h *PasswordHashes) lookup(plain string) (string, bool) {
+	if h == nil {
+		return "", false
+	}
+	hash, ok := h.byPlain[plain]
+	return hash, ok
+}
+
+// addPending hashes every pendingPassword in v that h does not hold yet.
+func (h *PasswordHashes) addPending(v any) error {
+	switch v := v.(type) {
+	case pendingPassword:
+		if _, ok := h.byPlain[string(v)]; ok {
+			return nil
+		}
+		hash, err := hashPassword(string(v))
+		if err != nil {
+			return err
+		}
+		h.byPlain[string(v)] = hash
+	case map[string]any:
+		for _, e := range v {
+			if err := h.addPending(e); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if err := h.addPending(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -122,3 +122,43 @@ func TestPasswordHashingConcurrencyBounded(t *testing.T) {
 		t.Errorf("cap(hashSlots) = %d, want at least 1", limit)
 	}
 }
+
+func TestPatchHashedUsesHashesMadeBefore(t *testing.T) {
+	patch := ops(t, `[{"op":"replace","path":"displayName","value":"x"},
+		{"op":"replace","value":{"password":"s3cret"}}]`)
+	calls := countDerivations(t)
+
+	hashes, err := User.HashPatchPasswords(storedUser(), patch)
+	if err != nil {
+		t.Fatalf("HashPatchPasswords: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("HashPatchPasswords derived %d keys, want 1", n)
+	}
+
+	// Applied to a later version of the resource, the hash made before
+	// is used and no key is derived.
+	later := storedUser()
+	later["title"] = "changed meanwhile"
+	got, err := User.ApplyPatchHashed(later, patch, hashes)
+	if err != nil {
+		t.Fatalf("ApplyPatchHashed: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("ApplyPatchHashed derived %d more keys, want 0", n-1)
+	}
+	hash, _ := got.Attributes["password"].(string)
+	if !VerifyPassword(hash, "s3cret") {
+		t.Errorf("password = %q, want a hash of s3cret", hash)
+	}
+	if got.Attributes["title"] != "changed meanwhile" {
+		t.Errorf("title = %v, want the later version's value", got.Attributes["title"])
+	}
+}
+
+func TestHashPatchPasswordsInvalidPatch(t *testing.T) {
+	hashes, err := User.HashPatchPasswords(storedUser(), ops(t, `[{"op":"replace","path":"nosuch[","value":"x"}]`))
+	if err != nil || hashes != nil {
+		t.Errorf("HashPatchPasswords on an invalid patch = %v, %v; want nil, nil (ApplyPatchHashed reports it)", hashes, err)
+	}
+}

@@ -47,8 +47,8 @@ func checkImmutableGroup(old, updated map[string]any) error {
 	return clientError(groupResource().CheckImmutable(old, updated))
 }
 
-func patchUser(attrs map[string]any, ops []schemas.PatchOp) (*schemas.PatchResult, error) {
-	result, err := userResource().ApplyPatch(attrs, ops)
+func patchUser(attrs map[string]any, ops []schemas.PatchOp, hashes *schemas.PasswordHashes) (*schemas.PatchResult, error) {
+	result, err := userResource().ApplyPatchHashed(attrs, ops, hashes)
 	if err != nil {
 		return nil, clientError(err)
 	}
