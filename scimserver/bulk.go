@@ -173,8 +173,14 @@ func (b *bulkRun) execute() {
 			pendingPOST[op.BulkID] = true
 		}
 	}
+	// References are found once: finding them decodes an operation's data,
+	// and a chain of forward references takes one pass per operation.
+	refs := make([][]string, len(b.ops))
+	for i, op := range b.ops {
+		refs[i] = bulkReferences(op)
+	}
 	waitsFor := func(i int) bool {
-		for _, ref := range bulkReferences(b.ops[i]) {
+		for _, ref := range refs[i] {
 			if ref != b.ops[i].BulkID && pendingPOST[ref] {
 				return true
 			}

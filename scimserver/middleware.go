@@ -113,7 +113,9 @@ func (s *Server) recoverPanic(p any, r *http.Request, info *requestInfo, rec *re
 // *http.MaxBytesError.
 func (s *Server) limitBody(w http.ResponseWriter, rec *responseRecorder, r *http.Request) bool {
 	limit := s.cfg.MaxBodyBytes
-	if strings.HasSuffix(r.URL.Path, "/Bulk") {
+	// Endpoint names match in any case and with a trailing slash, as in
+	// canonicalSCIMPath, which runs after this limit.
+	if path := strings.TrimSuffix(r.URL.Path, "/"); len(path) >= 5 && strings.EqualFold(path[len(path)-5:], "/Bulk") {
 		limit = s.cfg.MaxBulkPayloadBytes
 	}
 	if r.ContentLength > limit {
