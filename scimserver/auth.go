@@ -54,20 +54,34 @@ func (s *Server) authorize(r *http.Request, sandboxID string, admin bool) (*tena
 	if !ok {
 		return nil, nil, errUnauthorized
 	}
-	var t *tenants.Tenant
+	var (
+		t          *tenants.Tenant
+		resolveErr error
+	)
 	if !admin {
-		var err error
-		t, err = s.svc.Resolve(r.Context(), sandboxID)
-		if err != nil {
-			return nil, nil, authError("resolve tenant", err)
-		}
+		t, resolveErr = s.svc.Resolve(r.Context(), sandboxID)
 	}
-	cred, err := s.svc.Authenticate(r.Context(), t, token)
+	// The credential is looked up even for an unknown sandbox, against a
+	// tenant that no credential has, so that both 401s take the same
+	// store round trips and their timing does not tell whether the
+	// sandbox exists.
+	checked := t
+	if resolveErr != nil {
+		checked = unknownTenant
+	}
+	cred, err := s.svc.Authenticate(r.Context(), checked, token)
+	if resolveErr != nil {
+		return nil, nil, authError("resolve tenant", resolveErr)
+	}
 	if err != nil {
 		return nil, nil, authError("authenticate", err)
 	}
 	return t, cred, nil
 }
+
+// unknownTenant is a tenant whose key no credential has: sandbox keys are
+// random hex and never empty.
+var unknownTenant = &tenants.Tenant{ID: "", Key: ""}
 
 // authError maps every "who are you" failure to errUnauthorized and wraps
 // the rest, which are store failures.
