@@ -18,20 +18,18 @@ import (
 //
 //	base64url(JSON state) "." base64url(HMAC-SHA256(key, JSON state))
 //
-// The state names the resource type and the id of the last resource
-// returned (the store continues after it in id order), a hash of the
-// query it belongs to, and its expiry. Nothing is kept on the server, so
-// any replica that shares Config.CursorKey continues a cursor.
+// The state names the resource type and the store's key of the last
+// resource returned (its sort value and id; the store continues strictly
+// after it in the query's order), a hash of the query it belongs to, and
+// its expiry. Nothing is kept on the server, so any replica that shares
+// Config.CursorKey continues a cursor.
 type cursorState struct {
 	// Phase is the resource type the position is in: "User" or "Group".
 	// A search at the server root lists users first, then groups.
 	Phase string `json:"p"`
-	// After is the id of the last resource returned; "" is the start of
-	// Phase.
+	// After is the storage.Page.LastKey of the last resource returned,
+	// sorted or not; "" is the start of Phase.
 	After string `json:"a,omitempty"`
-	// Offset is the number of resources of Phase already returned, the
-	// position of a query with sortBy.
-	Offset int `json:"o,omitempty"`
 	// Query is queryHash of the tenant, endpoint and filter.
 	Query string `json:"q"`
 	// Expires is the expiry in Unix seconds.

@@ -477,6 +477,62 @@ func TestListCursorPagingSorted(t *testing.T) {
 	}
 }
 
+// TestListCursorPagingSortedDelete deletes the last user of each sorted
+// cursor page before reading the next: the cursor continues after that
+// user's position, so no user is skipped or repeated.
+func TestListCursorPagingSortedDelete(t *testing.T) {
+	for _, order := range []string{"ascending", "descending"} {
+		t.Run(order, func(t *testing.T) {
+			ts := startTestServer(t, scimserver.Config{})
+			// Ties on displayName, and users without one.
+			type user struct{ id, display string }
+			var users []user
+			for i, display := range []string{"Beta", "alpha", "", "beta", "Alpha", "", "gamma", "BETA"} {
+				body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"sorted%d"`, i)
+				if display != "" {
+					body += fmt.Sprintf(`,"displayName":%q`, display)
+				}
+				doc := ts.mustSend(t, http.StatusCreated, ts.mainToken, http.MethodPost, "/scim/v2/Users", body+"}")
+				users = append(users, user{doc["id"].(string), strings.ToLower(display)})
+			}
+			slices.SortFunc(users, func(a, b user) int {
+				if (a.display == "") != (b.display == "") {
+					return strings.Compare(b.display, a.display) // without a value last
+				}
+				if c := strings.Compare(a.display, b.display); c != 0 {
+					return c
+				}
+				return strings.Compare(a.id, b.id)
+			})
+			var want []string
+			for _, u := range users {
+				want = append(want, u.id)
+			}
+			if order == "descending" {
+				slices.Reverse(want)
+			}
+
+			var got []string
+			cursor := ""
+			for pages := 0; pages < 10; pages++ {
+				doc := ts.mustSend(t, http.StatusOK, ts.mainToken, http.MethodGet,
+					"/scim/v2/Users?count=2&sortBy=displayName&sortOrder="+order+"&cursor="+url.QueryEscape(cursor), "")
+				ids := listIDs(t, doc)
+				got = append(got, ids...)
+				next, _ := doc["nextCursor"].(string)
+				if next == "" {
+					break
+				}
+				ts.mustSend(t, http.StatusNoContent, ts.mainToken, http.MethodDelete, "/scim/v2/Users/"+ids[len(ids)-1], "")
+				cursor = next
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("ids over sorted cursor pages with deletions (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestCursorExpires(t *testing.T) {
 	ts := startTestServer(t, scimserver.Config{CursorTTL: time.Nanosecond})
 	for i := range 3 {

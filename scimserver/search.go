@@ -256,14 +256,14 @@ func (s *Server) indexPage(ctx context.Context, t *tenants.Tenant, sources []*li
 			Limit:      remaining,
 			Count:      true,
 		}
-		items, total, _, err := s.querySource(ctx, t, src, q)
+		res, err := s.querySource(ctx, t, src, q)
 		if err != nil {
 			return nil, err
 		}
-		page.items = append(page.items, items...)
-		page.total += total
-		remaining -= len(items)
-		offset = max(offset-total, 0)
+		page.items = append(page.items, res.items...)
+		page.total += res.total
+		remaining -= len(res.items)
+		offset = max(offset-res.total, 0)
 	}
 	return page, nil
 }
@@ -279,16 +279,12 @@ func sortDescending(order string) (bool, error) {
 		"sortOrder must be ascending or descending, not %q", order)
 }
 
-// cursorPage reads one page by cursor (RFC 9865). Without sortBy the
-// position is the resource type and the id of the last resource
-// returned, and the store continues after that id in id order, so
-// resources created or deleted between pages neither repeat nor shift the
-// rest. With sortBy, which RFC 9865 §5 says cursor pages should follow,
-// the position is an offset into the sorted results.
-//
-// NOTE: a sorted cursor is an offset, so a resource created or deleted
-// ahead of the position between two pages shifts the rest by one, as
-// with startIndex.
+// cursorPage reads one page by cursor (RFC 9865). The position is the
+// resource type and the store's key of the last resource returned (its
+// sort value and id), and the store continues strictly after that key in
+// the requested order: by id, or by sortBy, which RFC 9865 §5 says cursor
+// pages should follow. Resources created or deleted between pages
+// neither repeat nor shift the rest.
 func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schemas.ResourceType, sources []*listSource, req *listRequest) (*listPage, error) {
 	if req.StartIndex != nil {
 		return nil, errorf(http.StatusBadRequest, "invalidValue",
@@ -316,7 +312,7 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 	}
 
 	page := &listPage{cursorMode: true}
-	remaining, more := s.pageSize(req), false
+	remaining, more, lastKey := s.pageSize(req), false, ""
 	for i, src := range sources {
 		q := storage.Query{
 			Filter:     src.filter,
@@ -327,51 +323,40 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 		switch {
 		case i < phase:
 			q.Limit = 0 // counted for totalResults, already returned
-		case i == phase && src.sortBy != nil:
-			q.Offset, q.Limit = state.Offset, remaining
 		case i == phase:
-			q.After, q.Limit = state.After, remaining
+			q.AfterKey, q.Limit = state.After, remaining
 		default:
 			q.Limit = remaining
 		}
-		items, total, srcMore, err := s.querySource(ctx, t, src, q)
+		res, err := s.querySource(ctx, t, src, q)
 		if err != nil {
 			return nil, err
 		}
-		page.total += total
+		page.total += res.total
 		switch {
 		case i == phase && q.Limit == 0:
 			// A count of 0 reads nothing, so the store cannot tell what
 			// follows the position; anything counted may.
-			more = more || srcMore || total > 0
+			more = more || res.more || res.total > 0
 		case i == phase:
-			more = more || srcMore
+			more = more || res.more
 		case i > phase:
 			// Read from the start, so the count includes what was left.
-			more = more || total > len(items)
+			more = more || res.total > len(res.items)
 		}
 		if i >= phase {
-			page.items = append(page.items, items...)
-			remaining -= len(items)
+			page.items = append(page.items, res.items...)
+			remaining -= len(res.items)
+			if len(res.items) > 0 {
+				lastKey = res.lastKey
+			}
 		}
 	}
 
 	if more {
 		next := state
 		if n := len(page.items); n > 0 {
-			last := page.items[n-1]
-			next.Phase, next.After, next.Offset = last.src.rt.Name, last.id(), 0
-			if last.src.sortBy != nil {
-				next.After = ""
-				if last.src.rt.Name == state.Phase {
-					next.Offset = state.Offset
-				}
-				for _, it := range page.items {
-					if it.src == last.src {
-						next.Offset++
-					}
-				}
-			}
+			next.Phase, next.After = page.items[n-1].src.rt.Name, lastKey
 		}
 		next.Expires = time.Now().Add(s.cfg.CursorTTL).Unix()
 		page.nextCursor = encodeCursor(s.cursorKey(), next)
@@ -379,31 +364,43 @@ func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schem
 	return page, nil
 }
 
-// querySource runs q against one resource type. more reports whether
-// results follow the last one returned.
-func (s *Server) querySource(ctx context.Context, t *tenants.Tenant, src *listSource, q storage.Query) (items []listItem, total int, more bool, err error) {
+// sourcePage is one page of one resource type.
+type sourcePage struct {
+	items []listItem
+	total int
+	// more reports whether results follow the last one returned.
+	more bool
+	// lastKey is the store's position of the last item
+	// (storage.Page.LastKey).
+	lastKey string
+}
+
+// querySource runs q against one resource type.
+func (s *Server) querySource(ctx context.Context, t *tenants.Tenant, src *listSource, q storage.Query) (*sourcePage, error) {
 	switch src.rt {
 	case schemas.User:
 		// Groups are read even when not returned: the version tag covers them.
 		page, err := s.svc.QueryUsers(ctx, t, q, true)
 		if err != nil {
-			return nil, 0, false, fmt.Errorf("query users: %w", err)
+			return nil, fmt.Errorf("query users: %w", err)
 		}
+		out := &sourcePage{total: page.Total, more: page.More, lastKey: page.LastKey}
 		for _, u := range page.Users {
-			items = append(items, listItem{src: src, user: u, groups: page.Groups[u.ID]})
+			out.items = append(out.items, listItem{src: src, user: u, groups: page.Groups[u.ID]})
 		}
-		return items, page.Total, page.More, nil
+		return out, nil
 	case schemas.Group:
 		page, err := s.svc.QueryGroups(ctx, t, q)
 		if err != nil {
-			return nil, 0, false, fmt.Errorf("query groups: %w", err)
+			return nil, fmt.Errorf("query groups: %w", err)
 		}
+		out := &sourcePage{total: page.Total, more: page.More, lastKey: page.LastKey}
 		for _, g := range page.Groups {
-			items = append(items, listItem{src: src, group: g})
+			out.items = append(out.items, listItem{src: src, group: g})
 		}
-		return items, page.Total, page.More, nil
+		return out, nil
 	}
-	return nil, 0, false, fmt.Errorf("query: unknown resource type %q", src.rt.Name)
+	return nil, fmt.Errorf("query: unknown resource type %q", src.rt.Name)
 }
 
 // writeList streams a ListResponse: the resources are encoded one at a

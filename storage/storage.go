@@ -30,7 +30,8 @@ var (
 	// ErrMemberNotFound: a group member names a user that does not exist.
 	// The error is a *MemberNotFoundError, which names the user id.
 	ErrMemberNotFound = errors.New("member not found")
-	// ErrInvalidCursor: a Query.After value that the backend cannot use.
+	// ErrInvalidCursor: a Query.After or Query.AfterKey value that the
+	// backend cannot use.
 	ErrInvalidCursor = errors.New("invalid cursor")
 	// ErrTenantNotFound: the tenant key names no live sandbox, because the
 	// sandbox never existed or was deleted.
@@ -82,8 +83,9 @@ type Group struct {
 	Attributes   map[string]any
 	Created      time.Time
 	LastModified time.Time
-	// Version grows by one on every change of the group, its attributes or
-	// its members.
+	// Version grows on every change of the group, its attributes or its
+	// members, and when a member's display text (displayName, else
+	// userName) changes, because the group lists it.
 	Version int64
 }
 
@@ -138,20 +140,28 @@ const AdminTenant = "admin"
 type Query struct {
 	// Filter restricts the result; nil selects everything.
 	Filter schemas.Filter
-	// SortBy orders by a singular attribute; nil orders by id. Resources
-	// without a value sort last in ascending order and first in
-	// descending order.
+	// SortBy orders by a singular attribute, then by id among equal
+	// values; nil orders by id. Resources without a value sort last in
+	// ascending order, in id order. Descending is exactly the reverse of
+	// ascending: resources without a value first, and ties and those
+	// without a value in descending id order.
 	SortBy     *schemas.Path
 	Descending bool
 	// Offset skips that many results (startIndex - 1). Ignored when After
-	// is set.
+	// or AfterKey is set.
 	Offset int
 	// Limit is the maximum number of results; 0 returns none (but Total is
 	// still counted when requested).
 	Limit int
 	// After continues after the resource with this id in id order (cursor
-	// pagination). It cannot be combined with SortBy.
+	// pagination). It cannot be combined with SortBy or AfterKey.
 	After string
+	// AfterKey continues strictly after the position given by the
+	// Page.LastKey of an earlier query with the same Filter, SortBy and
+	// Descending, sorted or not (cursor pagination). Resources created or
+	// deleted in between neither repeat nor shift the rest. It is opaque
+	// to callers; a value the backend cannot read is ErrInvalidCursor.
+	AfterKey string
 	// Count asks for Page.Total.
 	Count bool
 }
@@ -164,6 +174,10 @@ type Page[T any] struct {
 	Total int
 	// More reports whether resources follow the last one returned.
 	More bool
+	// LastKey is the position of the last item returned, for
+	// Query.AfterKey: its sort value and id. It is set whenever Items is
+	// not empty, whatever the query's order.
+	LastKey string
 }
 
 // Store is the storage interface of scimd.

@@ -163,7 +163,7 @@ func (s *Service) QueryGroups(ctx context.Context, t *Tenant, q storage.Query) (
 	if err != nil {
 		return nil, queryError("query groups", err)
 	}
-	return &GroupPage{Groups: page.Items, Total: page.Total, More: page.More}, nil
+	return &GroupPage{Groups: page.Items, Total: page.Total, More: page.More, LastKey: page.LastKey}, nil
 }
 
 // ListMembers returns up to limit members of the tenant's group in user

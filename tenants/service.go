@@ -50,6 +50,8 @@ type UserPage struct {
 	Groups map[string][]storage.GroupRef // by user id
 	Total  int
 	More   bool
+	// LastKey continues after the last user (storage.Query.AfterKey).
+	LastKey string
 }
 
 // GroupPage is one page of groups.
@@ -57,6 +59,8 @@ type GroupPage struct {
 	Groups []*storage.Group
 	Total  int
 	More   bool
+	// LastKey continues after the last group (storage.Query.AfterKey).
+	LastKey string
 }
 
 // notFound returns the client error for a resource that does not exist or

@@ -240,7 +240,7 @@ func (s *Service) QueryUsers(ctx context.Context, t *Tenant, q storage.Query, wi
 		return nil, queryError("query users", err)
 	}
 
-	result := &UserPage{Users: page.Items, Total: page.Total, More: page.More}
+	result := &UserPage{Users: page.Items, Total: page.Total, More: page.More, LastKey: page.LastKey}
 	if !withGroups || len(page.Items) == 0 {
 		return result, nil
 	}

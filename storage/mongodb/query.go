@@ -1,7 +1,9 @@
 package mongodb
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,9 +21,22 @@ import (
 // sandbox's groups for a sandbox.
 func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) (*storage.Page[*storage.User], error) {
 	if groupID, ok := groupMembersFilter(q); ok {
+		if q.AfterKey != "" {
+			k, err := decodePageKey(q.AfterKey)
+			if err != nil {
+				return nil, fmt.Errorf("query users: %w", err)
+			}
+			if k.Missing || k.Value.Type != 0 || q.After != "" {
+				return nil, fmt.Errorf("query users: page key of another query: %w", storage.ErrInvalidCursor)
+			}
+			q.After = k.ID
+		}
 		page, err := s.groupMemberUsers(ctx, tenant, groupID, q)
 		if err != nil {
 			return nil, fmt.Errorf("query users: %w", err)
+		}
+		if n := len(page.Items); n > 0 {
+			page.LastKey = encodePageKey(pageKey{ID: page.Items[n-1].ID})
 		}
 		return page, nil
 	}
@@ -34,7 +49,7 @@ func (s *Store) QueryUsers(ctx context.Context, tenant string, q storage.Query) 
 	if err != nil {
 		return nil, fmt.Errorf("query users: %w", err)
 	}
-	out := &storage.Page[*storage.User]{Total: page.Total, More: page.More}
+	out := &storage.Page[*storage.User]{Total: page.Total, More: page.More, LastKey: page.LastKey}
 	for _, d := range docs {
 		u, err := d.user()
 		if err != nil {
@@ -53,7 +68,7 @@ func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query)
 	if err != nil {
 		return nil, fmt.Errorf("query groups: %w", err)
 	}
-	out := &storage.Page[*storage.Group]{Total: page.Total, More: page.More}
+	out := &storage.Page[*storage.Group]{Total: page.Total, More: page.More, LastKey: page.LastKey}
 	for _, d := range docs {
 		g, err := d.group()
 		if err != nil {
@@ -70,13 +85,24 @@ func (s *Store) QueryGroups(ctx context.Context, tenant string, q storage.Query)
 // Documents without a value for the sort attribute come last in
 // ascending order and first in descending order. MongoDB orders a missing
 // value before every other, so such a query runs in two parts. The first
-// has the documents with a value, sorted by it. The second has those
-// without one in id order, in the sort direction so that descending is
-// exactly ascending reversed.
+// has the documents with a value, sorted by it and then by id. The second
+// has those without one in id order, in the sort direction so that
+// descending is exactly ascending reversed.
 func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, scope bson.D, q storage.Query) ([]resourceDoc, storage.Page[struct{}], error) {
 	var page storage.Page[struct{}]
-	if q.After != "" && q.SortBy != nil {
+	if q.After != "" && (q.SortBy != nil || q.AfterKey != "") {
 		return nil, page, fmt.Errorf("cursor with sortBy: %w", storage.ErrInvalidCursor)
+	}
+	var after *pageKey
+	switch {
+	case q.AfterKey != "":
+		k, err := decodePageKey(q.AfterKey)
+		if err != nil {
+			return nil, page, err
+		}
+		after = k
+	case q.After != "":
+		after = &pageKey{ID: q.After}
 	}
 	f, err := tr.filter(ctx, q.Filter)
 	if err != nil {
@@ -93,37 +119,44 @@ func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, 
 		}
 		page.Total = int(n)
 	}
+	parts, err := sortParts(c.Name(), scope, filter, q, after)
+	if err != nil {
+		return nil, page, err
+	}
 	if q.Limit <= 0 {
-		if !q.Count {
-			n, err := c.CountDocuments(ctx, filter, options.Count().SetLimit(int64(q.Offset)+1))
-			if err != nil {
-				return nil, page, translate("count", err)
-			}
+		switch {
+		case after != nil:
+			page.More, err = anyAfter(ctx, c, parts)
+		case !q.Count:
+			var n int64
+			n, err = c.CountDocuments(ctx, filter, options.Count().SetLimit(int64(q.Offset)+1))
 			page.More = n > int64(q.Offset)
-		} else {
+		default:
 			page.More = page.Total > q.Offset
+		}
+		if err != nil {
+			return nil, page, translate("count", err)
 		}
 		return nil, page, nil
 	}
 
-	parts, err := sortParts(c.Name(), scope, filter, q)
-	if err != nil {
-		return nil, page, err
-	}
 	offset, want := int64(q.Offset), int64(q.Limit)+1
-	if q.After != "" {
+	if after != nil {
 		offset = 0
 	}
-	var docs []resourceDoc
+	var (
+		docs []resourceDoc
+		keys []pageKey
+	)
 	for _, p := range parts {
 		if want == 0 {
 			break
 		}
-		got, err := find(ctx, c, p.filter, p.sort, offset, want)
+		got, gotKeys, err := p.find(ctx, c, offset, want)
 		if err != nil {
 			return nil, page, err
 		}
-		docs = append(docs, got...)
+		docs, keys = append(docs, got...), append(keys, gotKeys...)
 		want -= int64(len(got))
 		if len(got) > 0 || offset == 0 {
 			offset = 0
@@ -137,9 +170,51 @@ func (s *Store) query(ctx context.Context, c *mongo.Collection, tr *translator, 
 		offset = max(0, offset-n)
 	}
 	if len(docs) > q.Limit {
-		docs, page.More = docs[:q.Limit], true
+		docs, keys, page.More = docs[:q.Limit], keys[:q.Limit], true
+	}
+	if n := len(keys); n > 0 {
+		page.LastKey = encodePageKey(keys[n-1])
 	}
 	return docs, page, nil
+}
+
+// anyAfter reports whether one of the parts has a document.
+func anyAfter(ctx context.Context, c *mongo.Collection, parts []queryPart) (bool, error) {
+	for _, p := range parts {
+		n, err := c.CountDocuments(ctx, p.filter, options.Count().SetLimit(1))
+		if err != nil || n > 0 {
+			return n > 0, err
+		}
+	}
+	return false, nil
+}
+
+// pageKey is a position in a query's order, the Page.LastKey of the
+// document there: whether it lacks the sort attribute, its sort value
+// (with its BSON type, so that it compares as stored) and its id.
+type pageKey struct {
+	Missing bool          `bson:"m,omitempty"`
+	Value   bson.RawValue `bson:"v,omitempty"`
+	ID      string        `bson:"i"`
+}
+
+func encodePageKey(k pageKey) string {
+	// A struct of a bool, a value read from the server and a string
+	// always encodes.
+	data, _ := bson.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(data)
+}
+
+func decodePageKey(s string) (*pageKey, error) {
+	data, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("page key: %w", storage.ErrInvalidCursor)
+	}
+	var k pageKey
+	if err := bson.Unmarshal(data, &k); err != nil || k.ID == "" {
+		return nil, fmt.Errorf("page key: %w", storage.ErrInvalidCursor)
+	}
+	return &k, nil
 }
 
 // uniqueSortField is, per collection, the sort field that a unique index
@@ -150,6 +225,15 @@ var uniqueSortField = map[string]string{colUsers: "s.userName", colGroups: "s.di
 type queryPart struct {
 	filter bson.D
 	sort   bson.D
+	// field is the sort field whose value a page key records, "" for the
+	// part of documents without one and for the id order.
+	field   string
+	missing bool
+	// ties is set when sort has no _id tie-breaker although field may
+	// have equal values: find then reads each run of equal values that
+	// the page may cut again in id order, in direction dir.
+	ties bool
+	dir  int
 	// all and present are set for the part of documents without the
 	// sort attribute: it is counted as all minus present, because no
 	// index serves a count of documents that lack a field.
@@ -171,13 +255,136 @@ func (p *queryPart) count(ctx context.Context, c *mongo.Collection) (int64, erro
 	return all - present, nil
 }
 
-func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]queryPart, error) {
-	byID := sortKeys(scope, "_id", 1)
-	if q.After != "" {
-		after := append(slices.Clone(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: q.After}}})
-		return []queryPart{{filter: after, sort: byID}}, nil
+// find reads up to limit documents of the part after skipping skip, and
+// the page key of each.
+//
+// When the sort leaves ties in index order (p.ties), the runs of equal
+// values are put in id order. A run inside the page is complete and is
+// sorted in memory. A run at an end of the page may continue outside it,
+// so it is read again by its value in id order: the first run after
+// skipping those of its documents that the offset covers, the last one
+// up to its length in the page.
+func (p *queryPart) find(ctx context.Context, c *mongo.Collection, skip, limit int64) ([]resourceDoc, []pageKey, error) {
+	docs, keys, err := p.read(ctx, c, p.filter, p.sort, skip, limit)
+	if err != nil || !p.ties || len(docs) == 0 {
+		return docs, keys, err
 	}
+	var outDocs []resourceDoc
+	var outKeys []pageKey
+	for start := 0; start < len(docs); {
+		end := start + 1
+		for end < len(docs) && sameValue(keys[end].Value, keys[start].Value) {
+			end++
+		}
+		first, last := start == 0 && skip > 0, end == len(docs) && int64(len(docs)) == limit
+		runDocs, runKeys := docs[start:end], keys[start:end]
+		if first || last {
+			runDocs, runKeys, err = p.readRun(ctx, c, keys[start].Value, first, skip, int64(end-start))
+			if err != nil {
+				return nil, nil, err
+			}
+		} else {
+			p.sortRun(runDocs, runKeys)
+		}
+		outDocs, outKeys = append(outDocs, runDocs...), append(outKeys, runKeys...)
+		start = end
+	}
+	return outDocs, outKeys, nil
+}
+
+// readRun reads n documents of the part with the sort value v in id
+// order. For the first run of a page read with an offset, it skips the
+// documents with that value that the offset covers.
+func (p *queryPart) readRun(ctx context.Context, c *mongo.Collection, v bson.RawValue, first bool, skip, n int64) ([]resourceDoc, []pageKey, error) {
+	var runSkip int64
+	if first {
+		before := "$lt"
+		if p.dir < 0 {
+			before = "$gt"
+		}
+		ahead, err := c.CountDocuments(ctx, bson.D{{Key: "$and", Value: bson.A{
+			p.filter, bson.D{{Key: p.field, Value: bson.D{{Key: before, Value: v}}}},
+		}}})
+		if err != nil {
+			return nil, nil, translate("count", err)
+		}
+		runSkip = max(0, skip-ahead)
+	}
+	filter := bson.D{{Key: "$and", Value: bson.A{p.filter, bson.D{{Key: p.field, Value: v}}}}}
+	return p.read(ctx, c, filter, bson.D{{Key: "_id", Value: p.dir}}, runSkip, n)
+}
+
+// sortRun orders a run of documents with equal sort values by id.
+func (p *queryPart) sortRun(docs []resourceDoc, keys []pageKey) {
+	order := make([]int, len(docs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return p.dir * strings.Compare(docs[a].ID, docs[b].ID) })
+	sortedDocs, sortedKeys := make([]resourceDoc, len(docs)), make([]pageKey, len(docs))
+	for i, j := range order {
+		sortedDocs[i], sortedKeys[i] = docs[j], keys[j]
+	}
+	copy(docs, sortedDocs)
+	copy(keys, sortedKeys)
+}
+
+// sameValue reports whether two sort values are equal as stored.
+func sameValue(a, b bson.RawValue) bool {
+	return a.Type == b.Type && bytes.Equal(a.Value, b.Value)
+}
+
+// read runs one find of the part with the filter and sort given.
+func (p *queryPart) read(ctx context.Context, c *mongo.Collection, filter, sort bson.D, skip, limit int64) ([]resourceDoc, []pageKey, error) {
+	projection := withoutSearch
+	if strings.HasPrefix(p.field, "s.") {
+		// The search copy holds the sort value; read only that of it.
+		projection = bson.D{{Key: "tenant", Value: 1}, {Key: "a", Value: 1}, {Key: "created", Value: 1},
+			{Key: "lastModified", Value: 1}, {Key: "version", Value: 1}, {Key: p.field, Value: 1}}
+	}
+	opts := options.Find().SetSort(sort).SetLimit(limit).SetProjection(projection)
+	if skip > 0 {
+		opts.SetSkip(skip)
+	}
+	cur, err := c.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, nil, translate("find", err)
+	}
+	var raws []bson.Raw
+	if err := cur.All(ctx, &raws); err != nil {
+		return nil, nil, translate("find", err)
+	}
+	docs := make([]resourceDoc, len(raws))
+	keys := make([]pageKey, len(raws))
+	for i, raw := range raws {
+		if err := bson.Unmarshal(raw, &docs[i]); err != nil {
+			return nil, nil, translate("find", err)
+		}
+		keys[i] = pageKey{Missing: p.missing, ID: docs[i].ID}
+		if p.field != "" && p.field != "_id" {
+			v, err := raw.LookupErr(strings.Split(p.field, ".")...)
+			if err != nil {
+				return nil, nil, fmt.Errorf("find: sort value %s of %q: %w", p.field, docs[i].ID, err)
+			}
+			keys[i].Value = v
+		}
+	}
+	return docs, keys, nil
+}
+
+// sortParts returns the parts of q's order, strictly after the position
+// after when it is not nil: the parts before the position are left out
+// and the part of the position continues after it (a keyset on the sort
+// value and id).
+func sortParts(collection string, scope, filter bson.D, q storage.Query, after *pageKey) ([]queryPart, error) {
+	byID := sortKeys(scope, "_id", 1)
 	if q.SortBy == nil {
+		if after != nil {
+			if after.Missing || after.Value.Type != 0 {
+				return nil, fmt.Errorf("page key of a sorted query: %w", storage.ErrInvalidCursor)
+			}
+			filter = append(slices.Clone(filter), bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after.ID}}})
+		}
 		return []queryPart{{filter: filter, sort: byID}}, nil
 	}
 
@@ -185,33 +392,64 @@ func sortParts(collection string, scope, filter bson.D, q storage.Query) ([]quer
 	if err != nil {
 		return nil, err
 	}
-	dir := 1
+	dir, cmp := 1, "$gt"
 	if q.Descending {
-		dir = -1
+		dir, cmp = -1, "$lt"
 	}
 
 	sorted := sortKeys(scope, field, dir)
-	if uniqueSortField[collection] != field && hasSortIndex(collection, sorted) {
+	ties := false
+	switch {
+	case field == "_id" || uniqueSortField[collection] == field:
+	case hasSortIndex(collection, sorted):
 		// Ties are ordered by id, in the sort direction so that one
 		// index on (field, _id) serves both directions.
 		sorted = append(sorted, bson.E{Key: "_id", Value: dir})
+	default:
+		// The wildcard index orders by the field alone; find puts ties
+		// in id order (see queryPart.ties).
+		ties = true
 	}
-	// NOTE: other attributes are sorted through the wildcard index, which
-	// orders equal values by storage order rather than by id. The order
-	// of ties is stable only while the collection does not change.
+	var parts []queryPart
 	if always {
-		return []queryPart{{filter: filter, sort: sorted}}, nil
+		parts = []queryPart{{filter: filter, sort: sorted, field: field}}
+	} else {
+		present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: true}}})
+		missing := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: false}}})
+		presentPart := queryPart{filter: present, sort: sorted, field: field, ties: ties, dir: dir}
+		missingPart := queryPart{filter: missing, sort: sortKeys(scope, "_id", dir), missing: true, all: filter, present: present}
+		parts = []queryPart{presentPart, missingPart}
+		if q.Descending {
+			parts = []queryPart{missingPart, presentPart}
+		}
+	}
+	if after == nil {
+		return parts, nil
 	}
 
-	present := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: true}}})
-	missing := append(slices.Clone(filter), bson.E{Key: field, Value: bson.D{{Key: "$exists", Value: false}}})
-	presentPart := queryPart{filter: present, sort: sorted}
-	missingPart := queryPart{filter: missing, sort: byID, all: filter, present: present}
-	if q.Descending {
-		missingPart.sort = sortKeys(scope, "_id", -1)
-		return []queryPart{missingPart, presentPart}, nil
+	for i, p := range parts {
+		if p.missing != after.Missing {
+			continue
+		}
+		afterID := bson.E{Key: "_id", Value: bson.D{{Key: cmp, Value: after.ID}}}
+		switch {
+		case p.missing, field == "_id":
+			p.filter = append(slices.Clone(p.filter), afterID)
+		case after.Value.Type == 0:
+			return nil, fmt.Errorf("page key without a sort value: %w", storage.ErrInvalidCursor)
+		default:
+			p.filter = append(slices.Clone(p.filter), bson.E{Key: "$or", Value: bson.A{
+				bson.D{{Key: field, Value: bson.D{{Key: cmp, Value: after.Value}}}},
+				bson.D{{Key: field, Value: after.Value}, afterID},
+			}})
+		}
+		// A count of the rest of the part is not needed: no offset
+		// applies after a position.
+		p.all, p.present = nil, nil
+		parts[i] = p
+		return parts[i:], nil
 	}
-	return []queryPart{presentPart, missingPart}, nil
+	return nil, fmt.Errorf("page key: %w", storage.ErrInvalidCursor)
 }
 
 // hasSortIndex reports whether the collection has an index on the sort

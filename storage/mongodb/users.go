@@ -92,7 +92,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 		if err != nil {
 			return nil, translate(op, err)
 		}
-		read := u.Version
+		read, display := u.Version, memberDisplay(u)
 		if err := update(u); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -111,6 +111,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 			return nil, translate(op, err)
 		}
 		if res.MatchedCount == 1 {
+			if memberDisplay(u) != display {
+				if err := s.bumpGroupsOf(ctx, id); err != nil {
+					return nil, translate(op, err)
+				}
+			}
 			return u, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -118,6 +123,30 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 		}
 	}
 	return nil, fmt.Errorf("%s: version changed %d times in a row", op, maxUpdateAttempts)
+}
+
+// memberDisplay returns the text that groups list for the user as a
+// member: its displayName, or its userName when it has none.
+func memberDisplay(u *storage.User) string {
+	if d, ok := u.Attributes["displayName"].(string); ok && d != "" {
+		return d
+	}
+	return u.UserName()
+}
+
+// bumpGroupsOf increments the version of every group the user is a member
+// of, whose member lists show the user's display text. It runs after the
+// user's update, outside a transaction: a failure in between leaves those
+// groups' versions unchanged, so a client revalidating a group may keep
+// the old display text until the group changes again.
+func (s *Store) bumpGroupsOf(ctx context.Context, userID string) error {
+	ids, err := s.distinctStrings(ctx, s.memberships, "groupId", bson.D{{Key: "userId", Value: userID}})
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	_, err = s.groups.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}})
+	return err
 }
 
 // DeleteUser deletes the user and then its memberships and membership

@@ -33,6 +33,15 @@ func userDisplay(u *storage.User) any {
 	return nil
 }
 
+// memberDisplay returns the text that groups list for the user as a
+// member: its displayName, or its userName when it has none.
+func memberDisplay(u *storage.User) string {
+	if s, ok := userDisplay(u).(string); ok {
+		return s
+	}
+	return u.UserName()
+}
+
 // CreateUser stores a new user with Version 1.
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	stmts, err := CreateUserStatements(u)
@@ -164,12 +173,20 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 		if err != nil {
 			return err
 		}
+		display := memberDisplay(u)
 		if err := update(u); err != nil {
 			return err
 		}
 		doc, err := encodeDoc(u.Attributes)
 		if err != nil {
 			return err
+		}
+		if memberDisplay(u) != display {
+			// The groups' members list the user's display text.
+			if _, err := s.exec(ctx, tx, `UPDATE groups SET version = version + 1
+				WHERE id IN (SELECT group_id FROM memberships WHERE user_id = ?)`, id); err != nil {
+				return err
+			}
 		}
 		version := u.Version
 		u.ID = id

@@ -473,6 +473,43 @@ func testUserVersionFollowsMemberships(t *testing.T, s storage.Store) {
 	}
 }
 
+// testGroupVersionFollowsMemberDisplay checks that renaming a member
+// changes the version of its groups, which list the member's display text.
+func testGroupVersionFollowsMemberDisplay(t *testing.T, s storage.Store) {
+	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
+	mustCreateGroup(t, s, newGroup("g1", storage.MainTenant, "Admins", base, nil), "u1")
+	rename := func(attr, value string) {
+		t.Helper()
+		_, err := s.UpdateUser(ctx(t), "u1", base, func(u *storage.User) error {
+			u.Attributes[attr] = value
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("UpdateUser: %v", err)
+		}
+	}
+	steps := []struct {
+		name, attr, value string
+		bumped            bool
+	}{
+		{"userName shown as display", "userName", "babs", true},
+		{"displayName set", "displayName", "Barbara Jensen", true},
+		{"userName hidden behind displayName", "userName", "bjensen2", false},
+		{"other attribute", "title", "Lead", false},
+	}
+	for _, step := range steps {
+		before := mustGetGroup(t, s, storage.MainTenant, "g1").Version
+		rename(step.attr, step.value)
+		after := mustGetGroup(t, s, storage.MainTenant, "g1").Version
+		if step.bumped && after <= before {
+			t.Errorf("%s: group version %d -> %d, want it to grow", step.name, before, after)
+		}
+		if !step.bumped && after != before {
+			t.Errorf("%s: group version %d -> %d, want it unchanged", step.name, before, after)
+		}
+	}
+}
+
 func ref(id, name string) storage.GroupRef {
 	return storage.GroupRef{GroupID: id, DisplayName: name}
 }

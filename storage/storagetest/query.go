@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -495,6 +496,12 @@ func testPaging(t *testing.T, s storage.Store) {
 }
 
 func testCursorPaging(t *testing.T, s storage.Store) {
+	t.Run("id order", func(t *testing.T) { testCursorByID(t, s) })
+	t.Run("sorted", func(t *testing.T) { testCursorSorted(t, s) })
+	t.Run("invalid key", func(t *testing.T) { testCursorInvalidKey(t, s) })
+}
+
+func testCursorByID(t *testing.T, s storage.Store) {
 	const n = 25
 	for i := range n {
 		mustCreateUser(t, s, newUser(fmt.Sprintf("user-%03d", i), fmt.Sprintf("name-%03d", i), base, map[string]any{
@@ -530,5 +537,140 @@ func testCursorPaging(t *testing.T, s storage.Store) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("cursor pages: got %v, want %v", got, want)
+	}
+}
+
+// testCursorSorted pages sorted queries by Page.LastKey, two at a time,
+// and deletes the last user of each page before reading the next, so
+// that a position kept as an offset would skip a user.
+func testCursorSorted(t *testing.T, s storage.Store) {
+	// Ties on the value and users without one, in both parts of the
+	// order; nickName is an attribute that no dedicated index covers.
+	values := []struct{ id, value string }{
+		{"k-a", "B"}, {"k-b", "a"}, {"k-c", "b"}, {"k-d", ""}, {"k-e", "B"},
+		{"k-f", "A"}, {"k-g", ""}, {"k-h", "C"}, {"k-i", ""},
+	}
+	ascending := []string{"k-b", "k-f", "k-a", "k-c", "k-e", "k-h", "k-d", "k-g", "k-i"}
+	f, err := schemas.User.ParseFilter(`userName sw "sorted-"`)
+	if err != nil {
+		t.Fatalf("ParseFilter: %v", err)
+	}
+	cases := []struct {
+		by         string
+		descending bool
+	}{
+		{"", false}, // id order
+		{"displayName", false},
+		{"displayName", true},
+		{"nickName", false},
+		{"nickName", true},
+	}
+	for _, tc := range cases {
+		// Created in reverse id order, so that a backend returning ties
+		// in storage order fails.
+		for _, v := range slices.Backward(values) {
+			attrs := map[string]any{}
+			if v.value != "" {
+				attrs[tc.by] = v.value
+			}
+			mustCreateUser(t, s, newUser(v.id, "sorted-"+v.id, base, attrs))
+		}
+		q := storage.Query{Filter: f, Descending: tc.descending, Limit: 2, Count: true}
+		want := slices.Clone(ascending)
+		if tc.by == "" {
+			slices.Sort(want)
+		} else {
+			q.SortBy = sortPath(t, schemas.User, tc.by)
+		}
+		if tc.descending {
+			slices.Reverse(want)
+		}
+		var byOffset []string
+		for q.Offset = 0; q.Offset < len(want); q.Offset += q.Limit {
+			page, err := s.QueryUsers(ctx(t), storage.MainTenant, q)
+			if err != nil {
+				t.Fatalf("QueryUsers offset %d: %v", q.Offset, err)
+			}
+			byOffset = append(byOffset, userIDs(page.Items)...)
+		}
+		if diff := cmp.Diff(byOffset, want); diff != "" {
+			t.Errorf("sort by %s descending=%v: pages by offset (-got +want):\n%s", tc.by, tc.descending, diff)
+		}
+		q.Offset = 0
+		got, deleted := pageByKey(t, s, q, len(want))
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("sort by %s descending=%v: pages by key (-got +want):\n%s", tc.by, tc.descending, diff)
+		}
+		for _, v := range values {
+			if !slices.Contains(deleted, v.id) {
+				mustDeleteUser(t, s, v.id)
+			}
+		}
+	}
+}
+
+// pageByKey reads q's pages by LastKey and deletes the last user of each
+// page before reading the next. It returns the ids read and deleted.
+func pageByKey(t *testing.T, s storage.Store, q storage.Query, n int) (got, deleted []string) {
+	t.Helper()
+	got = []string{}
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatalf("paging by key did not end after %d pages", pages)
+		}
+		page, err := s.QueryUsers(ctx(t), storage.MainTenant, q)
+		if err != nil {
+			t.Fatalf("QueryUsers after key %q: %v", q.AfterKey, err)
+		}
+		if wantTotal := n - len(deleted); page.Total != wantTotal {
+			t.Errorf("total after key %q = %d, want %d", q.AfterKey, page.Total, wantTotal)
+		}
+		got = append(got, userIDs(page.Items)...)
+		if len(page.Items) > 0 && page.LastKey == "" {
+			t.Errorf("page %v has no LastKey", userIDs(page.Items))
+		}
+		if !page.More {
+			return got, deleted
+		}
+		last := page.Items[len(page.Items)-1].ID
+		mustDeleteUser(t, s, last)
+		deleted = append(deleted, last)
+		q.AfterKey = page.LastKey
+	}
+}
+
+func mustDeleteUser(t *testing.T, s storage.Store, id string) {
+	t.Helper()
+	if err := s.DeleteUser(ctx(t), id); err != nil {
+		t.Fatalf("DeleteUser(%q): %v", id, err)
+	}
+}
+
+// testCursorInvalidKey checks that keys the backend did not issue, and a
+// key of an unsorted query used for a sorted one, are rejected.
+func testCursorInvalidKey(t *testing.T, s storage.Store) {
+	mustCreateUser(t, s, newUser("key-1", "key-1", base, nil))
+	mustCreateUser(t, s, newUser("key-2", "key-2", base, nil))
+	page, err := s.QueryUsers(ctx(t), storage.MainTenant, storage.Query{Limit: 1})
+	if err != nil {
+		t.Fatalf("QueryUsers: %v", err)
+	}
+	if page.LastKey == "" {
+		t.Fatalf("unsorted page %v has no LastKey", userIDs(page.Items))
+	}
+	sorted := sortPath(t, schemas.User, "displayName")
+	cases := []struct {
+		name string
+		q    storage.Query
+	}{
+		{"not base64", storage.Query{AfterKey: "%%%", Limit: 1}},
+		{"not a key", storage.Query{AfterKey: "bm90IGEga2V5", Limit: 1}},
+		{"unsorted key for a sorted query", storage.Query{AfterKey: page.LastKey, SortBy: sorted, Limit: 1}},
+		{"after with sortBy", storage.Query{After: "key-1", SortBy: sorted, Limit: 1}},
+	}
+	for _, tc := range cases {
+		if _, err := s.QueryUsers(ctx(t), storage.MainTenant, tc.q); !errors.Is(err, storage.ErrInvalidCursor) {
+			t.Errorf("%s: got error %v, want ErrInvalidCursor", tc.name, err)
+		}
 	}
 }

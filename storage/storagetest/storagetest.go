@@ -62,6 +62,7 @@ func tests() []test {
 		{name: "GroupDelete", fn: testGroupDelete},
 		{name: "UserGroups", fn: testUserGroups},
 		{name: "UserVersionFollowsMemberships", fn: testUserVersionFollowsMemberships},
+		{name: "GroupVersionFollowsMemberDisplay", fn: testGroupVersionFollowsMemberDisplay},
 		{name: "RemoveUserFromTenant", fn: testRemoveUserFromTenant},
 		{name: "DeleteUserCascade", fn: testDeleteUserCascade},
 		{name: "Sandboxes", fn: testSandboxes},
