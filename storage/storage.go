@@ -3,9 +3,9 @@
 // errors it returns. The backends live in the sqlite and mongodb
 // subpackages; storagetest holds the conformance suite that both pass.
 //
-// The storage layer knows SCIM schemas (it translates schemas.Filter into
-// its query language) but nothing of HTTP or of the product's tenancy
-// rules, which live in package tenants.
+// The storage layer depends on SCIM schemas, because it translates
+// schemas.Filter into its query language, but not on HTTP or on the
+// product's tenancy rules, which live in package tenants.
 package storage
 
 import (
@@ -49,7 +49,7 @@ func (e *MemberNotFoundError) Is(target error) bool { return target == ErrMember
 
 // MainTenant is the tenant key of the main account. Sandboxes have a
 // random key of their own (Sandbox.Key), so that a sandbox id deleted and
-// created again never sees the data of its predecessor.
+// created again never reaches the data of its predecessor.
 const MainTenant = "main"
 
 // User is a user record. Users are global: one record, whatever tenants
@@ -162,7 +162,7 @@ type Query struct {
 	// deleted in between neither repeat nor shift the rest. It is opaque
 	// to callers; a value the backend cannot read is ErrInvalidCursor.
 	AfterKey string
-	// Count asks for Page.Total.
+	// Count requests Page.Total.
 	Count bool
 }
 
@@ -182,9 +182,13 @@ type Page[T any] struct {
 
 // Store is the storage interface of scimd.
 //
-// Every method may run concurrently with any other. Each write is atomic:
-// it takes effect entirely or not at all, and a read that starts after a
-// write returned sees it (read-your-writes, also for queries).
+// Every method may run concurrently with any other. Each write is atomic,
+// taking effect entirely or not at all, and a read that starts after a
+// write returned reflects it (read-your-writes, also for queries). The
+// MongoDB backend is atomic only where the deployment has transactions (a
+// replica set or a sharded cluster). Without them it orders its writes so
+// that a failure half-way leaves nothing a read shows, except where a NOTE
+// in that backend says otherwise.
 //
 // Users are global; groups, memberships and credentials belong to a tenant
 // (MainTenant or a sandbox key). Group methods take the tenant and answer
