@@ -114,6 +114,16 @@ func TestWriteErrorCanceledIsNotLoggedAsError(t *testing.T) {
 	if n := len(logRecords(t, logs, "scim request failed")); n != 0 {
 		t.Errorf("logged %d error records for a canceled request, want 0", n)
 	}
+
+	// A driver may report the cancellation in its own words.
+	w := httptest.NewRecorder()
+	s.writeError(w, r, errors.New("query users: interrupted (9)"))
+	if n := len(logRecords(t, logs, "scim request failed")); n != 0 {
+		t.Errorf("logged %d error records for a driver error after the client left, want 0", n)
+	}
+	if w.Code != statusClientClosedRequest {
+		t.Errorf("status after the client left = %d, want %d", w.Code, statusClientClosedRequest)
+	}
 }
 
 func TestWriteErrorAfterResponseStartedAborts(t *testing.T) {
