@@ -267,8 +267,10 @@ func (t *tracedLookup) replay(ctx context.Context, db *sql.DB, key string, want 
 		if err != nil {
 			return fmt.Errorf("find %s: %w", want.UserName, err)
 		}
-		// A page of ids: one row of one text column.
-		if len(rows) == 1 && len(rows[0]) == 1 {
+		// A page of ids: one row whose first column is the id (the store
+		// selects the sort value beside it, for the cursor key). A count
+		// is one integer and leaves found as it is.
+		if len(rows) == 1 && len(rows[0]) >= 1 {
 			if id, ok := rows[0][0].(string); ok {
 				found = id
 			}
