@@ -97,7 +97,8 @@ var _ storage.Store = (*instrumentedStore)(nil)
 // only other errors count as "error".
 func (s *instrumentedStore) observe(op string, start time.Time, err error) {
 	outcome := "ok"
-	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrAlreadyExists) {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrAlreadyExists) &&
+		!errors.Is(err, storage.ErrVersionMismatch) {
 		outcome = "error"
 	}
 	s.duration.WithLabelValues(op, outcome).Observe(time.Since(start).Seconds())
@@ -124,9 +125,9 @@ func (s *instrumentedStore) UpdateUser(ctx context.Context, id string, now time.
 	return v, err
 }
 
-func (s *instrumentedStore) DeleteUser(ctx context.Context, id string) error {
+func (s *instrumentedStore) DeleteUser(ctx context.Context, id string, ifVersion int64) error {
 	start := time.Now()
-	err := s.next.DeleteUser(ctx, id)
+	err := s.next.DeleteUser(ctx, id, ifVersion)
 	s.observe("DeleteUser", start, err)
 	return err
 }
@@ -173,9 +174,9 @@ func (s *instrumentedStore) UpdateGroup(ctx context.Context, tenant, id string, 
 	return v, err
 }
 
-func (s *instrumentedStore) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (s *instrumentedStore) DeleteGroup(ctx context.Context, tenant, id string, ifVersion int64) error {
 	start := time.Now()
-	err := s.next.DeleteGroup(ctx, tenant, id)
+	err := s.next.DeleteGroup(ctx, tenant, id, ifVersion)
 	s.observe("DeleteGroup", start, err)
 	return err
 }

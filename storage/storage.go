@@ -36,6 +36,9 @@ var (
 	// ErrTenantNotFound: the tenant key names no live sandbox, because the
 	// sandbox never existed or was deleted.
 	ErrTenantNotFound = errors.New("tenant not found")
+	// ErrVersionMismatch: a conditional write found the record with a
+	// version other than the one it was given, and changed nothing.
+	ErrVersionMismatch = errors.New("version mismatch")
 )
 
 // MemberNotFoundError names the user id that a membership change referred
@@ -208,8 +211,13 @@ type Store interface {
 	// ErrAlreadyExists (userName taken) or update's error.
 	UpdateUser(ctx context.Context, id string, now time.Time, update func(*User) error) (*User, error)
 	// DeleteUser deletes the user and all of its memberships in every
-	// tenant. It returns ErrNotFound for an unknown id.
-	DeleteUser(ctx context.Context, id string) error
+	// tenant. ifVersion 0 deletes whatever the version; any other value
+	// deletes only if it equals the user's version, checked in the same
+	// atomic step as the deletion, and otherwise returns
+	// ErrVersionMismatch and deletes nothing (a negative value never
+	// matches). It returns ErrNotFound for an unknown id, whatever
+	// ifVersion is.
+	DeleteUser(ctx context.Context, id string, ifVersion int64) error
 	// QueryUsers lists users. For MainTenant it lists all users; for a
 	// sandbox key it lists only users that are members of at least one
 	// group of that sandbox. Filters on groups.value and groups.display
@@ -243,8 +251,11 @@ type Store interface {
 	// ErrNotFound, ErrAlreadyExists (displayName taken in the tenant), a
 	// *MemberNotFoundError, or update's error.
 	UpdateGroup(ctx context.Context, tenant, id string, now time.Time, update func(*Group) (*MemberChange, error)) (*Group, error)
-	// DeleteGroup deletes the group and its memberships.
-	DeleteGroup(ctx context.Context, tenant, id string) error
+	// DeleteGroup deletes the group and its memberships. It returns
+	// ErrNotFound for an id unknown in the tenant, and treats ifVersion
+	// as DeleteUser does: 0 deletes whatever the version, any other value
+	// only a group of that version, else ErrVersionMismatch.
+	DeleteGroup(ctx context.Context, tenant, id string, ifVersion int64) error
 	// QueryGroups lists the tenant's groups.
 	QueryGroups(ctx context.Context, tenant string, q Query) (*Page[*Group], error)
 	// ListMembers returns up to limit members of the group in user id

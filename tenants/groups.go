@@ -137,22 +137,15 @@ func (s *Service) updateGroup(ctx context.Context, t *Tenant, id string, update 
 // were members stay. On a sandbox, a user that was in no other group of
 // the sandbox is no longer in the sandbox.
 //
-// NOTE: the store has no conditional delete, so a change of the group
-// between the version check and the delete is not detected.
+// The store compares ifVersion with the group's version in the same step
+// as the deletion; NoVersion matches no stored version, which starts at 1.
 func (s *Service) DeleteGroup(ctx context.Context, t *Tenant, id string, ifVersion int64) error {
-	if ifVersion != AnyVersion {
-		g, err := s.GetGroup(ctx, t, id)
-		if err != nil {
-			return err
-		}
-		if err := checkVersion("group", id, g.Version, ifVersion); err != nil {
-			return err
-		}
-	}
-
-	err := s.store.DeleteGroup(ctx, t.Key, id)
-	if errors.Is(err, storage.ErrNotFound) {
+	err := s.store.DeleteGroup(ctx, t.Key, id, ifVersion)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
 		return notFound("group", id)
+	case errors.Is(err, storage.ErrVersionMismatch):
+		return preconditionFailed("group", id)
 	}
 	return wrap(fmt.Sprintf("delete group %q", id), err)
 }

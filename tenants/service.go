@@ -80,6 +80,12 @@ func checkVersion(kind, id string, stored, ifVersion int64) error {
 	if ifVersion == AnyVersion || ifVersion == stored {
 		return nil
 	}
+	return preconditionFailed(kind, id)
+}
+
+// preconditionFailed returns the client error for an If-Match that does
+// not match the resource's version.
+func preconditionFailed(kind, id string) *Error {
 	// RFC 7644 §3.14 gives 412 no scimType; invalidVers is about the
 	// protocol version, not the resource version.
 	return &Error{

@@ -200,27 +200,32 @@ func (s *Service) updateUser(ctx context.Context, id string, update func(*storag
 // memberships in every tenant. On a sandbox it removes the user from the
 // sandbox's groups only, and the user stays everywhere else.
 //
-// ifVersion is compared with the user's version.
-//
-// NOTE: the store has no conditional delete, so a change of the user
-// between the version check and the delete is not detected.
+// ifVersion is compared with the user's version. On the main account the
+// store compares it in the same atomic step as the deletion; NoVersion
+// reaches the store as it is and matches no stored version, which starts
+// at 1.
 func (s *Service) DeleteUser(ctx context.Context, t *Tenant, id string, ifVersion int64) error {
-	u, err := s.GetUser(ctx, t, id)
-	if err != nil {
-		return err
-	}
-	if err := checkVersion("user", id, u.Version, ifVersion); err != nil {
-		return err
-	}
-
 	if t.IsMain() {
-		err := s.store.DeleteUser(ctx, id)
-		if errors.Is(err, storage.ErrNotFound) {
+		err := s.store.DeleteUser(ctx, id, ifVersion)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
 			return notFound("user", id)
+		case errors.Is(err, storage.ErrVersionMismatch):
+			return preconditionFailed("user", id)
 		}
 		return wrap(fmt.Sprintf("delete user %q", id), err)
 	}
 
+	u, err := s.GetUser(ctx, t, id)
+	if err != nil {
+		return err
+	}
+	// NOTE: RemoveUserFromTenant takes no version, so on a sandbox a
+	// change of the user between this check and the removal is not
+	// detected.
+	if err := checkVersion("user", id, u.Version, ifVersion); err != nil {
+		return err
+	}
 	removed, err := s.store.RemoveUserFromTenant(ctx, t.Key, id)
 	if err != nil {
 		return fmt.Errorf("remove user %q from sandbox %q: %w", id, t.ID, err)

@@ -237,26 +237,39 @@ func (s *Store) existingUsers(ctx context.Context, ids []string) (map[string]boo
 // failure half-way leaves a group with fewer members, and a retry
 // finishes the deletion.
 //
+// The version is checked when the group is read and again in the filter
+// of the group's own delete, so that a change in between aborts with
+// ErrVersionMismatch. A transaction then undoes the removed memberships.
+//
+// NOTE: without a transaction, a change of the group between the first
+// check and the group's delete leaves the group without the members
+// removed so far, although the call fails with ErrVersionMismatch.
+//
 // NOTE: with transactions the whole deletion is one transaction of about
 // three writes per member, batched by removalBatch. For a group of
 // 100,000 members that has not been measured against MongoDB's default
 // 60-second transaction lifetime.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, ifVersion int64) error {
 	op := fmt.Sprintf("delete group %q", id)
 	err := s.inTransaction(ctx, func(ctx context.Context) error {
-		if _, err := s.getGroup(ctx, tenant, id); err != nil {
+		g, err := s.getGroup(ctx, tenant, id)
+		if err != nil {
 			return err
+		}
+		if ifVersion != 0 && g.Version != ifVersion {
+			return versionMismatch(g.Version, ifVersion)
 		}
 		members := bson.D{{Key: "groupId", Value: id}}
 		if _, err := s.removeMemberships(ctx, members, false); err != nil {
 			return err
 		}
-		res, err := s.groups.DeleteOne(ctx, groupKey(tenant, id))
+		key := groupKey(tenant, id)
+		res, err := s.groups.DeleteOne(ctx, withVersion(key, ifVersion))
 		if err != nil {
 			return err
 		}
 		if res.DeletedCount == 0 {
-			return mongo.ErrNoDocuments
+			return s.notDeleted(ctx, s.groups, key, ifVersion)
 		}
 		_, err = s.removeMemberships(ctx, members, false)
 		return err

@@ -252,7 +252,7 @@ func testMemberships(t *testing.T, s storage.Store) {
 	if err != nil || n != 1 {
 		t.Errorf("remove user from tenant: got %d, %v, want 1, nil", n, err)
 	}
-	if err := s.DeleteUser(ctx, "u3"); err != nil {
+	if err := s.DeleteUser(ctx, "u3", 0); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
 	if ok, err := s.IsMember(ctx, "sb", "g", "u3"); err != nil || ok {
@@ -484,7 +484,7 @@ func testTenantListing(t *testing.T, s *Store) {
 			setMembers(t, s, "k", "g2", storage.MemberChange{Replace: true, Set: []string{"u3", "u4"}})
 		}, []string{"u2", "u3", "u4"}, map[string]int{"u2": 1, "u3": 1, "u4": 1}},
 		{"group deleted", func(t *testing.T) {
-			if err := s.DeleteGroup(ctx, "k", "g1"); err != nil {
+			if err := s.DeleteGroup(ctx, "k", "g1", 0); err != nil {
 				t.Fatalf("delete group: %v", err)
 			}
 		}, []string{"u3", "u4"}, map[string]int{"u3": 1, "u4": 1}},
@@ -525,7 +525,7 @@ func testTenantListing(t *testing.T, s *Store) {
 		t.Errorf("users with groups: got %v, want u3 only", page.Items)
 	}
 
-	if err := s.DeleteUser(ctx, "u3"); err != nil {
+	if err := s.DeleteUser(ctx, "u3", 0); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
 	if diff := cmp.Diff(counters(t, s, storage.MainTenant), map[string]int{}); diff != "" {
@@ -572,7 +572,7 @@ func testGroupMembersFilter(t *testing.T, s storage.Store) {
 	mustCreateSandbox(t, s, "other")
 	mustCreateGroup(t, s, "k", "g", "u4", "u1", "u3")
 	mustCreateGroup(t, s, "other", "h", "u2")
-	if err := s.DeleteUser(ctx, "u3"); err != nil {
+	if err := s.DeleteUser(ctx, "u3", 0); err != nil {
 		t.Fatalf("delete user: %v", err)
 	}
 
@@ -657,7 +657,7 @@ func testUserVersions(t *testing.T, s storage.Store) {
 			}
 		}, map[string]int64{"u1": 4, "u2": 3, "u3": 3, "u4": 3}},
 		{"delete the main group", func(t *testing.T) {
-			if err := s.DeleteGroup(ctx, storage.MainTenant, "m"); err != nil {
+			if err := s.DeleteGroup(ctx, storage.MainTenant, "m", 0); err != nil {
 				t.Fatalf("delete group: %v", err)
 			}
 		}, map[string]int64{"u1": 5, "u2": 3, "u3": 3, "u4": 3}},
@@ -701,7 +701,7 @@ func testUserVersionBatches(t *testing.T, s *Store) {
 	mustCreateSandbox(t, s, "k")
 	mustCreateGroup(t, s, "k", "g", ids...)
 	checkUserVersions(t, s, "create group", len(ids), 2)
-	if err := s.DeleteGroup(ctx, "k", "g"); err != nil {
+	if err := s.DeleteGroup(ctx, "k", "g", 0); err != nil {
 		t.Fatalf("delete group: %v", err)
 	}
 	checkUserVersions(t, s, "delete group", len(ids), 3)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -150,18 +151,20 @@ func (s *Store) bumpGroupsOf(ctx context.Context, userID string) error {
 }
 
 // DeleteUser deletes the user and then its memberships and membership
-// counters. Without a transaction a failure in between leaves
-// memberships of a missing user, which no read shows: members are always
-// joined with their user.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+// counters. The version check is part of the filter of the first write,
+// so it holds with or without a transaction. Without a transaction a
+// failure after that write leaves memberships of a missing user, which
+// no read shows: members are always joined with their user.
+func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64) error {
 	op := fmt.Sprintf("delete user %q", id)
 	err := s.inTransaction(ctx, func(ctx context.Context) error {
-		res, err := s.users.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+		key := bson.D{{Key: "_id", Value: id}}
+		res, err := s.users.DeleteOne(ctx, withVersion(key, ifVersion))
 		if err != nil {
 			return err
 		}
 		if res.DeletedCount == 0 {
-			return mongo.ErrNoDocuments
+			return s.notDeleted(ctx, s.users, key, ifVersion)
 		}
 		byUser := bson.D{{Key: "userId", Value: id}}
 		if _, err := s.removeMemberships(ctx, byUser, true); err != nil {
@@ -172,6 +175,36 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return err
 	})
 	return translate(op, err)
+}
+
+// withVersion adds the version to a delete filter unless ifVersion is 0.
+func withVersion(key bson.D, ifVersion int64) bson.D {
+	if ifVersion == 0 {
+		return key
+	}
+	return append(slices.Clip(key), bson.E{Key: "version", Value: ifVersion})
+}
+
+// notDeleted explains why a delete filtered by withVersion(key, ifVersion)
+// matched nothing: mongo.ErrNoDocuments if no document has the key, and
+// ErrVersionMismatch if one has, with another version.
+func (s *Store) notDeleted(ctx context.Context, c *mongo.Collection, key bson.D, ifVersion int64) error {
+	if ifVersion == 0 {
+		return mongo.ErrNoDocuments
+	}
+	var d struct {
+		Version int64 `bson:"version"`
+	}
+	err := c.FindOne(ctx, key, options.FindOne().SetProjection(bson.D{{Key: "version", Value: 1}})).Decode(&d)
+	if err != nil {
+		return err
+	}
+	return versionMismatch(d.Version, ifVersion)
+}
+
+// versionMismatch returns ErrVersionMismatch naming both versions.
+func versionMismatch(stored, ifVersion int64) error {
+	return fmt.Errorf("%w: version %d, not %d", storage.ErrVersionMismatch, stored, ifVersion)
 }
 
 // RemoveUserFromTenant deletes the user's memberships in the tenant's

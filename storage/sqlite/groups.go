@@ -187,12 +187,16 @@ func (s *Store) changeMembers(ctx context.Context, tx *sql.Tx, tenant, groupID s
 	return s.addMembers(ctx, tx, tenant, groupID, c.Add)
 }
 
-// DeleteGroup deletes the group, its memberships and its index rows.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+// DeleteGroup deletes the group, its memberships and its index rows,
+// after checking the version in the same write transaction.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, ifVersion int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := s.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE id = ? AND tenant = ?`, id, tenant).Scan(&one); err != nil {
+		var version int64
+		if err := s.queryRow(ctx, tx, `SELECT version FROM groups WHERE id = ? AND tenant = ?`, id, tenant).Scan(&version); err != nil {
 			return translate(err)
+		}
+		if err := matchVersion(version, ifVersion); err != nil {
+			return err
 		}
 		if err := s.bumpMembersOf(ctx, tx, id); err != nil {
 			return err

@@ -212,11 +212,20 @@ func (s *Store) UpdateUser(ctx context.Context, id string, now time.Time, update
 
 // DeleteUser deletes the user, its memberships in every tenant and its
 // index rows, and bumps the version of every group it was a member of.
+// The version check runs in the same write transaction, which BEGIN
+// IMMEDIATE keeps free of other writers from its start.
 //
 // NOTE: the Store interface passes no time to DeleteUser and
 // RemoveUserFromTenant, so those groups' lastModified is the wall clock.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var version int64
+		if err := s.queryRow(ctx, tx, `SELECT version FROM users WHERE id = ?`, id).Scan(&version); err != nil {
+			return translate(err)
+		}
+		if err := matchVersion(version, ifVersion); err != nil {
+			return err
+		}
 		if _, err := s.exec(ctx, tx, `UPDATE groups SET version = version + 1, last_modified = ?
 			WHERE id IN (SELECT group_id FROM memberships WHERE user_id = ?)`,
 			time.Now().UnixNano(), id); err != nil {
@@ -236,6 +245,15 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	return nil
+}
+
+// matchVersion returns ErrVersionMismatch unless ifVersion is 0 or equals
+// the stored version.
+func matchVersion(stored, ifVersion int64) error {
+	if ifVersion != 0 && ifVersion != stored {
+		return fmt.Errorf("%w: version %d, not %d", storage.ErrVersionMismatch, stored, ifVersion)
 	}
 	return nil
 }

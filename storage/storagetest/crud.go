@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -139,14 +140,110 @@ func testUserUpdateErrors(t *testing.T, s storage.Store) {
 
 func testUserDelete(t *testing.T, s storage.Store) {
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
-	if err := s.DeleteUser(ctx(t), "u1"); err != nil {
+	if err := s.DeleteUser(ctx(t), "u1", 0); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	_, err := s.GetUser(ctx(t), "u1")
 	wantErr(t, "GetUser after DeleteUser", err, storage.ErrNotFound)
-	wantErr(t, "DeleteUser twice", s.DeleteUser(ctx(t), "u1"), storage.ErrNotFound)
+	wantErr(t, "DeleteUser twice", s.DeleteUser(ctx(t), "u1", 0), storage.ErrNotFound)
 	// The userName is free again.
 	mustCreateUser(t, s, newUser("u2", "BJENSEN", base, nil))
+}
+
+func mustGetUser(t *testing.T, s storage.Store, id string) *storage.User {
+	t.Helper()
+	u, err := s.GetUser(ctx(t), id)
+	if err != nil {
+		t.Fatalf("GetUser(%q): %v", id, err)
+	}
+	return u
+}
+
+// staleVersions returns conditional versions that do not match current:
+// a newer one, an older one if there is one, and a negative one.
+func staleVersions(current int64) []int64 {
+	stale := []int64{current + 1, -1}
+	if current > 1 {
+		stale = append(stale, current-1)
+	}
+	return stale
+}
+
+// testConditionalDelete checks that a delete given a version other than
+// the stored one changes nothing, and that one given the stored version,
+// or 0, deletes.
+func testConditionalDelete(t *testing.T, s storage.Store) {
+	mustCreateSandbox(t, s, "sbkey")
+	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
+	mustCreateUser(t, s, newUser("u2", "jsmith", base, nil))
+	mustCreateGroup(t, s, newGroup("g1", storage.MainTenant, "Admins", base, nil), "u1", "u2")
+	mustCreateGroup(t, s, newGroup("g2", "sbkey", "Admins", base, nil), "u1")
+
+	user := mustGetUser(t, s, "u1")
+	group := mustGetGroup(t, s, storage.MainTenant, "g1")
+	for _, stale := range staleVersions(user.Version) {
+		err := s.DeleteUser(ctx(t), "u1", stale)
+		wantErr(t, fmt.Sprintf("DeleteUser with version %d of %d", stale, user.Version), err, storage.ErrVersionMismatch)
+	}
+	if got := mustGetUser(t, s, "u1"); got.Version != user.Version {
+		t.Errorf("user version %d after failed deletes, want %d", got.Version, user.Version)
+	}
+	if got, want := members(t, s, storage.MainTenant, "g1"), []string{"u1", "u2"}; !slices.Equal(got, want) {
+		t.Errorf("g1 members after failed user deletes %v, want %v", got, want)
+	}
+	if got, want := members(t, s, "sbkey", "g2"), []string{"u1"}; !slices.Equal(got, want) {
+		t.Errorf("g2 members after failed user deletes %v, want %v", got, want)
+	}
+
+	for _, stale := range staleVersions(group.Version) {
+		err := s.DeleteGroup(ctx(t), storage.MainTenant, "g1", stale)
+		wantErr(t, fmt.Sprintf("DeleteGroup with version %d of %d", stale, group.Version), err, storage.ErrVersionMismatch)
+	}
+	if got := mustGetGroup(t, s, storage.MainTenant, "g1"); got.Version != group.Version {
+		t.Errorf("group version %d after failed deletes, want %d", got.Version, group.Version)
+	}
+	if got, want := members(t, s, storage.MainTenant, "g1"), []string{"u1", "u2"}; !slices.Equal(got, want) {
+		t.Errorf("g1 members after failed group deletes %v, want %v", got, want)
+	}
+
+	// An unknown id, or a group of another tenant, is not found whatever
+	// the version.
+	sandboxGroup := mustGetGroup(t, s, "sbkey", "g2")
+	for _, v := range []int64{0, 1, -1} {
+		wantErr(t, fmt.Sprintf("DeleteUser of an unknown id with version %d", v),
+			s.DeleteUser(ctx(t), "nobody", v), storage.ErrNotFound)
+		wantErr(t, fmt.Sprintf("DeleteGroup of an unknown id with version %d", v),
+			s.DeleteGroup(ctx(t), storage.MainTenant, "nowhere", v), storage.ErrNotFound)
+	}
+	wantErr(t, "DeleteGroup from another tenant with its version",
+		s.DeleteGroup(ctx(t), storage.MainTenant, "g2", sandboxGroup.Version), storage.ErrNotFound)
+
+	if err := s.DeleteGroup(ctx(t), storage.MainTenant, "g1", group.Version); err != nil {
+		t.Fatalf("DeleteGroup with the current version: %v", err)
+	}
+	_, err := s.GetGroup(ctx(t), storage.MainTenant, "g1")
+	wantErr(t, "GetGroup after a conditional DeleteGroup", err, storage.ErrNotFound)
+
+	// Deleting g1 changed u1's version; the stale one no longer matches.
+	wantErr(t, "DeleteUser with the version before the group's delete",
+		s.DeleteUser(ctx(t), "u1", user.Version), storage.ErrVersionMismatch)
+	user = mustGetUser(t, s, "u1")
+	if err := s.DeleteUser(ctx(t), "u1", user.Version); err != nil {
+		t.Fatalf("DeleteUser with the current version: %v", err)
+	}
+	_, err = s.GetUser(ctx(t), "u1")
+	wantErr(t, "GetUser after a conditional DeleteUser", err, storage.ErrNotFound)
+	if got := members(t, s, "sbkey", "g2"); len(got) != 0 {
+		t.Errorf("g2 members after a conditional DeleteUser %v, want none", got)
+	}
+
+	if err := s.DeleteUser(ctx(t), "u2", 0); err != nil {
+		t.Fatalf("DeleteUser unconditionally: %v", err)
+	}
+	if err := s.DeleteGroup(ctx(t), "sbkey", "g2", 0); err != nil {
+		t.Fatalf("DeleteGroup unconditionally: %v", err)
+	}
+	wantErr(t, "DeleteUser after an unconditional delete", s.DeleteUser(ctx(t), "u2", 0), storage.ErrNotFound)
 }
 
 func testGroupCreateGet(t *testing.T, s storage.Store) {
@@ -184,7 +281,7 @@ func testGroupTenantIsolation(t *testing.T, s storage.Store) {
 	wantErr(t, "ListMembers from another tenant", err, storage.ErrNotFound)
 	_, err = s.IsMember(ctx(t), storage.MainTenant, "g1", "u1")
 	wantErr(t, "IsMember from another tenant", err, storage.ErrNotFound)
-	wantErr(t, "DeleteGroup from another tenant", s.DeleteGroup(ctx(t), storage.MainTenant, "g1"), storage.ErrNotFound)
+	wantErr(t, "DeleteGroup from another tenant", s.DeleteGroup(ctx(t), storage.MainTenant, "g1", 0), storage.ErrNotFound)
 	_, err = s.GetGroup(ctx(t), "sbkey", "nowhere")
 	wantErr(t, "GetGroup of an unknown id", err, storage.ErrNotFound)
 
@@ -348,12 +445,12 @@ func testGroupUpdateErrors(t *testing.T, s storage.Store) {
 func testGroupDelete(t *testing.T, s storage.Store) {
 	mustCreateUser(t, s, newUser("u1", "bjensen", base, nil))
 	mustCreateGroup(t, s, newGroup("g1", storage.MainTenant, "Admins", base, nil), "u1")
-	if err := s.DeleteGroup(ctx(t), storage.MainTenant, "g1"); err != nil {
+	if err := s.DeleteGroup(ctx(t), storage.MainTenant, "g1", 0); err != nil {
 		t.Fatalf("DeleteGroup: %v", err)
 	}
 	_, err := s.GetGroup(ctx(t), storage.MainTenant, "g1")
 	wantErr(t, "GetGroup after DeleteGroup", err, storage.ErrNotFound)
-	wantErr(t, "DeleteGroup twice", s.DeleteGroup(ctx(t), storage.MainTenant, "g1"), storage.ErrNotFound)
+	wantErr(t, "DeleteGroup twice", s.DeleteGroup(ctx(t), storage.MainTenant, "g1", 0), storage.ErrNotFound)
 	groups, err := s.UserGroups(ctx(t), storage.MainTenant, []string{"u1"})
 	if err != nil {
 		t.Fatalf("UserGroups: %v", err)
@@ -455,7 +552,7 @@ func testUserVersionFollowsMemberships(t *testing.T, s storage.Store) {
 		}, true},
 		{"delete a group the user is in", func() {
 			update("sbkey", "g2", &storage.MemberChange{Add: []string{"u1"}})
-			if err := s.DeleteGroup(ctx(t), "sbkey", "g2"); err != nil {
+			if err := s.DeleteGroup(ctx(t), "sbkey", "g2", 0); err != nil {
 				t.Fatalf("DeleteGroup: %v", err)
 			}
 		}, true},
@@ -582,7 +679,7 @@ func testDeleteUserCascade(t *testing.T, s storage.Store) {
 	mustCreateGroup(t, s, newGroup("s1", "sbkey", "Sandboxed", base, nil), "u1")
 	mustCreateGroup(t, s, newGroup("s2", "sbkey", "Untouched", base, nil), "u2")
 
-	if err := s.DeleteUser(ctx(t), "u1"); err != nil {
+	if err := s.DeleteUser(ctx(t), "u1", 0); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	checks := []struct {

@@ -641,7 +641,7 @@ func pageByKey(t *testing.T, s storage.Store, q storage.Query, n int) (got, dele
 
 func mustDeleteUser(t *testing.T, s storage.Store, id string) {
 	t.Helper()
-	if err := s.DeleteUser(ctx(t), id); err != nil {
+	if err := s.DeleteUser(ctx(t), id, 0); err != nil {
 		t.Fatalf("DeleteUser(%q): %v", id, err)
 	}
 }

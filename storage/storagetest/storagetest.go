@@ -53,6 +53,7 @@ func tests() []test {
 		{name: "UserUpdate", fn: testUserUpdate},
 		{name: "UserUpdateErrors", fn: testUserUpdateErrors},
 		{name: "UserDelete", fn: testUserDelete},
+		{name: "ConditionalDelete", fn: testConditionalDelete},
 		{name: "GroupCreateGet", fn: testGroupCreateGet},
 		{name: "GroupTenantIsolation", fn: testGroupTenantIsolation},
 		{name: "GroupDisplayNameUnique", fn: testGroupDisplayNameUnique},
