@@ -148,11 +148,13 @@ func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, t *tenants.Te
 // writeUserWithGroups is writeUser with the user's groups already read.
 func (s *Server) writeUserWithGroups(w http.ResponseWriter, r *http.Request, status int, u *storage.User, groups []storage.GroupRef, proj *schemas.Projection) error {
 	base := baseURL(r)
-	w.Header().Set("ETag", userETag(u, groups))
+	doc := userDocument(base, u, groups, proj.Includes("groups"))
+	// The tag is hashed once, for meta.version, and reused for the header.
+	w.Header().Set("ETag", doc["meta"].(map[string]any)["version"].(string))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", base+"/Users/"+u.ID)
 	}
-	return writeJSON(w, status, proj.Apply(userDocument(base, u, groups, proj.Includes("groups"))))
+	return writeJSON(w, status, proj.Apply(doc))
 }
 
 // patchRequest is a PATCH body (RFC 7644 §3.5.2).
