@@ -155,9 +155,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case internal && r.Context().Err() != nil:
 		// The client went away, and the store call failed because the
 		// request's context was canceled (drivers report that in their own
-		// words, not always as context.Canceled). Nobody reads this
-		// response; 499, nginx's "client closed request", keeps it out of
-		// the server-error counts of the access log and metrics.
+		// words, not always as context.Canceled). The response reaches no
+		// one, so it is recorded as 499, nginx's "client closed request",
+		// which keeps it out of the server-error counts of the access log
+		// and metrics.
 		s.logger.DebugContext(r.Context(), "scim request canceled by the client", logAttrs(w, r, err)...)
 		status = statusClientClosedRequest
 	case internal:

@@ -9,8 +9,8 @@ import (
 	"github.com/scimd/scimd/tenants"
 )
 
-// currentTag is the entity tag of a resource as the requesting tenant
-// sees it now, with the store version that guards a write against
+// currentTag is the entity tag of the requesting tenant's current view of
+// a resource. version is the store version, which guards a write against
 // changes made after the tag was computed.
 type currentTag struct {
 	tag     string
@@ -38,10 +38,11 @@ func splitETags(header string) []string {
 }
 
 // ifMatchVersion turns an If-Match header into the ifVersion argument of
-// a tenants write: tenants.AnyVersion without a header or for "*";
-// otherwise the store version of the resource when one of the tags
-// matches its current tag, and tenants.NoVersion when none does. The
-// write then still fails if the resource changes after current read it.
+// a tenants write. Without a header or for "*" it returns
+// tenants.AnyVersion. Otherwise it returns the store version of the
+// resource when one of the tags matches its current tag, and
+// tenants.NoVersion when none does. The write then still fails if the
+// resource changes after current read it.
 func ifMatchVersion(r *http.Request, current func() (currentTag, error)) (int64, error) {
 	return matchVersion(r.Header.Get("If-Match"), current)
 }
@@ -123,7 +124,7 @@ func preferMinimal(r *http.Request) bool {
 	return preferReturn(r, "minimal")
 }
 
-// preferReturn reports whether the Prefer header asks for return=value.
+// preferReturn reports whether the Prefer header requests return=value.
 func preferReturn(r *http.Request, value string) bool {
 	for _, header := range r.Header.Values("Prefer") {
 		for _, pref := range strings.Split(header, ",") {

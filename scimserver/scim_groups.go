@@ -104,7 +104,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
 
 // groupPatchWantsBody reports whether a successful group PATCH returns the
 // group (200) rather than 204 No Content. RFC 7644 §3.5.2 lets the server
-// choose. scimd answers 204 unless the client asks for the resource with
+// choose. scimd returns 204 unless the client requests the resource with
 // attributes, excludedAttributes or Prefer: return=representation
 // (RFC 7240 §4.2), because the whole group of a large membership is
 // megabytes that identity providers pushing membership in batches never

@@ -282,8 +282,8 @@ func sortDescending(order string) (bool, error) {
 // cursorPage reads one page by cursor (RFC 9865). The position is the
 // resource type and the store's key of the last resource returned (its
 // sort value and id), and the store continues strictly after that key in
-// the requested order: by id, or by sortBy, which RFC 9865 §5 says cursor
-// pages should follow. Resources created or deleted between pages
+// the requested order: by id, or by sortBy, which RFC 9865 §5 asks cursor
+// pages to follow. Resources created or deleted between pages
 // neither repeat nor shift the rest.
 func (s *Server) cursorPage(ctx context.Context, t *tenants.Tenant, rts []*schemas.ResourceType, sources []*listSource, req *listRequest) (*listPage, error) {
 	if req.StartIndex != nil {

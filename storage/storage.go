@@ -111,8 +111,8 @@ type GroupRef struct {
 
 // MemberChange is a change to a group's membership, applied to the stored
 // memberships and never by writing back a member list read earlier. When
-// Replace is true the members become exactly Set; otherwise Add and Remove
-// are applied (Remove of a non-member and Add of a member are no-ops).
+// Replace is true the members become exactly Set. Otherwise Add and Remove
+// are applied, and removing a non-member or adding a member does nothing.
 type MemberChange = schemas.MemberPatch
 
 // Sandbox is a tenant other than the main account.
@@ -191,7 +191,7 @@ type Page[T any] struct {
 // MongoDB backend is atomic only where the deployment has transactions (a
 // replica set or a sharded cluster). Without them it orders its writes so
 // that a failure half-way leaves nothing a read shows, except where a NOTE
-// in that backend says otherwise.
+// in that backend states an exception.
 //
 // Users are global; groups, memberships and credentials belong to a tenant
 // (MainTenant or a sandbox key). Group methods take the tenant and answer
@@ -211,12 +211,11 @@ type Store interface {
 	// ErrAlreadyExists (userName taken) or update's error.
 	UpdateUser(ctx context.Context, id string, now time.Time, update func(*User) error) (*User, error)
 	// DeleteUser deletes the user and all of its memberships in every
-	// tenant. ifVersion 0 deletes whatever the version; any other value
+	// tenant. ifVersion 0 deletes whatever the version. Any other value
 	// deletes only if it equals the user's version, checked in the same
-	// atomic step as the deletion, and otherwise returns
-	// ErrVersionMismatch and deletes nothing (a negative value never
-	// matches). It returns ErrNotFound for an unknown id, whatever
-	// ifVersion is.
+	// atomic step as the deletion, so a negative value never matches. On a
+	// mismatch it returns ErrVersionMismatch and deletes nothing. It
+	// returns ErrNotFound for an unknown id, whatever ifVersion is.
 	DeleteUser(ctx context.Context, id string, ifVersion int64) error
 	// QueryUsers lists users. For MainTenant it lists all users; for a
 	// sandbox key it lists only users that are members of at least one

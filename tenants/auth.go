@@ -190,7 +190,7 @@ func (s *Service) ListCredentials(ctx context.Context) ([]CredentialInfo, error)
 // the moment this returns.
 //
 // The last admin credential cannot be revoked, so that an operator cannot
-// lock the admin API by mistake; two revocations racing for the last two
+// lock the admin API by mistake. Two revocations racing for the last two
 // admin credentials can still both succeed, and a restart then creates a
 // new admin credential as on a first start.
 func (s *Service) RevokeCredential(ctx context.Context, id string) error {
@@ -255,11 +255,11 @@ const (
 	configuredAdminDescription = "configured admin credential"
 )
 
-// storeConfiguredAdmin makes the configured secret an admin credential and
-// revokes the admin credentials that scimd created for an earlier
+// storeConfiguredAdmin makes the configured secret an admin credential.
+// It revokes the admin credentials that scimd created for an earlier
 // configured secret or at first start, so that rotating the configured
-// secret (after a leak, say) stops the old one from working. Admin
-// credentials issued through the admin API stay.
+// secret after a leak stops the old one from working. Admin credentials
+// issued through the admin API stay.
 func (s *Service) storeConfiguredAdmin(ctx context.Context, secret string) error {
 	if err := s.addConfiguredAdmin(ctx, secret); err != nil {
 		return err
